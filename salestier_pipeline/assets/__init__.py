@@ -1,0 +1,1 @@
+"""Thin Dagster assets: each reads config, calls pure code, attaches metadata."""

@@ -1,0 +1,201 @@
+"""Map a decoded file onto its canonical module; split good rows from quarantined ones.
+
+Pure: a frame of text in, a typed frame and a quarantine frame out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from salestier_pipeline.ingest.decode import DecodedFile
+from salestier_pipeline.ingest.headers import HeaderMatch
+from salestier_pipeline.ingest.parse import (
+    Parsed,
+    out_of_range,
+    parse_amount,
+    parse_datetime,
+    parse_integer,
+    parse_number,
+)
+from salestier_pipeline.profiles import Profile
+from salestier_pipeline.schema import module_columns, raw_columns
+
+AMOUNT_COLUMNS = {"amount", "annual_revenue", "target_amount"}
+NON_NEGATIVE = {"amount", "annual_revenue", "target_amount", "employees", "score"}
+
+QUARANTINE_COLUMNS = [
+    "source_system", "export_date", "module", "source_file", "file_sha256",
+    "line_number", "column_name", "raw_value", "reason",
+]
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """Where a file came from: lineage stamped on every row."""
+
+    source_system: str
+    export_date: str  # YYYY-MM-DD
+    source_file: str  # relative to the landing zone
+    file_sha256: str
+
+
+@dataclass
+class MappedFile:
+    """The outcome of mapping one file."""
+
+    module: str
+    good: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_read: int
+    missing_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rows_read - len(self.good)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    s = series.astype("string").str.strip()
+    return s.mask(s == "")
+
+
+def _parse_column(
+    name: str, duck_type: str, raw: pd.Series, profile: Profile, excel: bool
+) -> tuple[Parsed, pd.Series | None]:
+    if duck_type in ("DATE", "TIMESTAMP"):
+        parsed = parse_datetime(raw, profile.date_order, excel)
+        if duck_type == "DATE":
+            parsed = Parsed(parsed.values.dt.normalize(), parsed.bad, parsed.how)
+        return parsed, None
+    if duck_type == "DOUBLE" and name in AMOUNT_COLUMNS:
+        return parse_amount(raw)
+    if duck_type == "DOUBLE":
+        return parse_number(raw), None
+    if duck_type == "BIGINT":
+        return parse_integer(raw), None
+    return Parsed(_text(raw), pd.Series(False, index=raw.index), "text"), None
+
+
+def derive_ids(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    """Deterministic id from natural-key values (md5 of normalised text), NA if all empty."""
+    def norm(column: str) -> pd.Series:
+        if column not in frame:
+            return pd.Series(pd.NA, index=frame.index, dtype="string")
+        values = frame[column].astype("string")
+        return values.str.normalize("NFKC").str.strip().str.lower()
+
+    parts = pd.DataFrame({f"k{i}": norm(c) for i, c in enumerate(key)}, index=frame.index)
+    empty = parts.isna().all(axis=1)
+    joined = parts.fillna("").agg("\x1f".join, axis=1) if len(parts) else pd.Series([], dtype="string")
+    con = duckdb.connect()
+    try:
+        con.register("joined_df", pd.DataFrame({"v": joined.astype("string")}))
+        ids = con.execute("select 'nk-' || substr(md5(v), 1, 20) as h from joined_df").df()["h"]
+    finally:
+        con.close()
+    ids.index = frame.index
+    return ids.astype("string").mask(empty)
+
+
+def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: FileContext,
+             as_of: str | None = None) -> MappedFile:
+    """Type every mapped column, stamp lineage, and quarantine rows that break a rule."""
+    spec = match.module
+    module = spec.canonical
+    rows = decoded.rows
+    n = len(rows)
+    excel = decoded.file_format == "xlsx"
+    types = raw_columns(module)
+    out = pd.DataFrame(index=rows.index)
+    problems: list[pd.DataFrame] = []
+    formats: dict[str, str] = {}
+
+    def flag(mask: pd.Series, column: str, header: str, reason: str) -> None:
+        if mask.any():
+            problems.append(pd.DataFrame({
+                "row": rows.index[mask.to_numpy()],
+                "column_name": header,
+                "raw_value": rows.loc[mask, header].astype("string") if header in rows else pd.NA,
+                "reason": reason,
+            }))
+
+    currency: pd.Series | None = None
+    for column, header in match.columns.items():
+        duck_type = types[column]
+        parsed, cur = _parse_column(column, duck_type, rows[header], profile, excel)
+        out[column] = parsed.values
+        formats[column] = parsed.how
+        kind = {"DATE": "date", "TIMESTAMP": "date"}.get(duck_type, parsed.how)
+        flag(parsed.bad, column, header, f"unparseable {kind} for {column}")
+        if duck_type in ("DATE", "TIMESTAMP"):
+            flag(out_of_range(parsed.values).fillna(False).astype(bool), column, header,
+                 f"{column} out of range (1990-01-01 .. 2099-12-31)")
+        if column in NON_NEGATIVE:
+            flag((parsed.values < 0).fillna(False).astype(bool), column, header, f"negative {column}")
+        if cur is not None and column == "amount":
+            currency = cur
+
+    for column, value in spec.constants.items():
+        out[column] = value
+    if "currency" in types and module in ("opportunities", "orders"):
+        given = out["currency"] if "currency" in out else pd.Series(pd.NA, index=rows.index, dtype="string")
+        detected = currency if currency is not None else pd.Series(pd.NA, index=rows.index, dtype="string")
+        out["currency"] = given.fillna(detected).fillna(profile.default_currency or pd.NA)
+
+    if ("source_record_id" not in out or out["source_record_id"].isna().all()) and spec.natural_key:
+        out["source_record_id"] = derive_ids(out, spec.natural_key)
+    missing_id = out["source_record_id"].isna() if "source_record_id" in out else pd.Series(True, index=rows.index)
+    if missing_id.any():
+        header = match.columns.get("source_record_id") or "+".join(
+            match.columns.get(c, c) for c in spec.natural_key
+        )
+        problems.append(pd.DataFrame({
+            "row": rows.index[missing_id.to_numpy()],
+            "column_name": header,
+            "raw_value": pd.NA,
+            "reason": "missing record id" if not spec.natural_key else
+            f"missing record id (natural key {', '.join(spec.natural_key)} is empty)",
+        }))
+
+    quarantine = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
+        columns=["row", "column_name", "raw_value", "reason"])
+    bad_rows = pd.Index(quarantine["row"].unique())
+    good = out.drop(index=bad_rows)
+
+    good = good.assign(
+        source_system=ctx.source_system,
+        export_date=pd.Timestamp(ctx.export_date),
+        source_file=ctx.source_file,
+        source_line=decoded.line_numbers.to_numpy()[good.index.to_numpy()],
+        file_sha256=ctx.file_sha256,
+    )
+    extras = [h for h in match.extra_headers if h]
+    if extras:
+        extra_frame = rows.loc[good.index, [c for c in rows.columns if c in extras]]
+        lines = extra_frame.to_json(orient="records", lines=True, force_ascii=False)
+        good["extra_columns"] = lines.splitlines() if len(extra_frame) else []
+    for column in types:
+        if column not in good:
+            good[column] = pd.NA
+    good = good[list(types)].reset_index(drop=True)
+
+    q = pd.DataFrame({
+        "source_system": ctx.source_system,
+        "export_date": pd.Timestamp(ctx.export_date),
+        "module": module,
+        "source_file": ctx.source_file,
+        "file_sha256": ctx.file_sha256,
+        "line_number": decoded.line_numbers.to_numpy()[quarantine["row"].to_numpy(dtype="int64")],
+        "column_name": quarantine["column_name"].astype("string"),
+        "raw_value": quarantine["raw_value"].astype("string"),
+        "reason": quarantine["reason"].astype("string"),
+    }, columns=QUARANTINE_COLUMNS).sort_values(["line_number", "column_name"], kind="stable").reset_index(drop=True)
+
+    mapped = set(match.columns) | set(spec.constants)
+    missing = [c for c in module_columns(module) if c not in mapped and c != "currency"]
+    return MappedFile(module, good, q, n, missing, extras, formats)

@@ -1,0 +1,60 @@
+"""Write raw Parquet files atomically with the canonical DuckDB types."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from salestier_pipeline.schema import raw_columns
+
+QUARANTINE_TYPES = {
+    "source_system": "VARCHAR", "export_date": "DATE", "module": "VARCHAR",
+    "source_file": "VARCHAR", "file_sha256": "VARCHAR", "line_number": "BIGINT",
+    "column_name": "VARCHAR", "raw_value": "VARCHAR", "reason": "VARCHAR",
+}
+FILES_TYPES = {
+    "as_of_date": "DATE", "source_system": "VARCHAR", "module": "VARCHAR",
+    "source_file": "VARCHAR", "file_sha256": "VARCHAR", "rows_read": "BIGINT",
+    "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "status": "VARCHAR",
+    "error": "VARCHAR", "missing_columns": "VARCHAR", "extra_columns": "VARCHAR",
+    "encoding": "VARCHAR",
+}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def write_parquet(frame: pd.DataFrame, types: dict[str, str], path: Path) -> Path:
+    """Cast each column to its declared type and write via a temp file + rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    frame = frame.reindex(columns=list(types))
+    for column in frame.columns:
+        if frame[column].isna().all():
+            frame[column] = frame[column].astype("object")
+    select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in types.items())
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame)
+        con.execute(
+            f"COPY (SELECT {select} FROM frame) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    return path
+
+
+def write_schema_file(types: dict[str, str], path: Path) -> Path:
+    """A zero-row file carrying every column, so dbt's glob always matches."""
+    if path.exists():
+        return path
+    return write_parquet(pd.DataFrame(columns=list(types)), types, path)
+
+
+def module_schema(module: str) -> dict[str, str]:
+    return raw_columns(module)

@@ -1,0 +1,182 @@
+"""Load and validate source-profile YAML files.
+
+A profile is data, not code: a user adds a CRM by writing one YAML file. So
+every mistake in it must be reported with the file and line it is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from salestier_pipeline.schema import ALL_MODULES, module_columns
+
+BUILTIN_DIR = Path(__file__).resolve().parent
+BUILTIN_PROFILES = ("zoho", "fxiaoke", "reference")
+MAPPABLE_LINEAGE = ("source_record_id", "modified_at")
+DATE_ORDERS = ("MDY", "DMY", "YMD")
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used, with the place of the mistake."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column and the export headers that may carry it."""
+
+    name: str
+    headers: tuple[str, ...]
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """One kind of export file of a CRM (e.g. Zoho 'calls') and the module it feeds."""
+
+    key: str
+    canonical: str
+    columns: tuple[ColumnSpec, ...]
+    natural_key: tuple[str, ...] = ()
+    constants: dict[str, str] = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def required(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A parsed source profile."""
+
+    name: str
+    modules: tuple[ModuleSpec, ...]
+    date_order: str = "YMD"
+    default_currency: str | None = None
+    description: str = ""
+    path: str = ""
+
+
+def _fail(path: Path, node: yaml.Node | None, message: str) -> ProfileError:
+    line = f":{node.start_mark.line + 1}" if node is not None else ""
+    return ProfileError(f"{path}{line}: {message}")
+
+
+def _mapping_items(node: yaml.Node) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+    return list(node.value) if isinstance(node, yaml.MappingNode) else []
+
+
+def _scalar_list(path: Path, node: yaml.Node, what: str) -> tuple[str, ...]:
+    if not isinstance(node, yaml.SequenceNode) or not all(
+        isinstance(n, yaml.ScalarNode) and n.value.strip() for n in node.value
+    ):
+        raise _fail(path, node, f"{what} must be a list of non-empty strings")
+    return tuple(str(n.value) for n in node.value)
+
+
+def _column(path: Path, module: str, name_node: yaml.ScalarNode, node: yaml.Node) -> ColumnSpec:
+    name = name_node.value
+    allowed = set(module_columns(module)) | set(MAPPABLE_LINEAGE)
+    if name not in allowed:
+        raise _fail(
+            path,
+            name_node,
+            f"unknown column '{name}' for module '{module}' (allowed: {', '.join(sorted(allowed))})",
+        )
+    if isinstance(node, yaml.SequenceNode):
+        return ColumnSpec(name, _scalar_list(path, node, f"headers of '{name}'"))
+    if isinstance(node, yaml.MappingNode):
+        opts = {k.value: v for k, v in _mapping_items(node)}
+        unknown = set(opts) - {"headers", "required"}
+        if unknown:
+            raise _fail(path, node, f"column '{name}': unknown key(s) {sorted(unknown)}")
+        if "headers" not in opts:
+            raise _fail(path, node, f"column '{name}' needs 'headers'")
+        required = opts.get("required")
+        req = required is not None and str(required.value).lower() == "true"
+        if required is not None and str(required.value).lower() not in ("true", "false"):
+            raise _fail(path, required, f"column '{name}': required must be true or false")
+        return ColumnSpec(name, _scalar_list(path, opts["headers"], f"headers of '{name}'"), req)
+    raise _fail(path, node, f"column '{name}' must be a list of headers or {{headers, required}}")
+
+
+def _module(path: Path, key_node: yaml.ScalarNode, node: yaml.Node) -> ModuleSpec:
+    opts = {k.value: (k, v) for k, v in _mapping_items(node)}
+    if not isinstance(node, yaml.MappingNode):
+        raise _fail(path, node, f"module '{key_node.value}' must be a mapping")
+    unknown = set(opts) - {"canonical", "columns", "natural_key", "constants", "label"}
+    if unknown:
+        raise _fail(path, node, f"module '{key_node.value}': unknown key(s) {sorted(unknown)}")
+    canonical = opts["canonical"][1].value if "canonical" in opts else key_node.value
+    if canonical not in ALL_MODULES:
+        where = opts["canonical"][1] if "canonical" in opts else key_node
+        raise _fail(
+            path,
+            where,
+            f"'{canonical}' is not a canonical module (one of: {', '.join(ALL_MODULES)})",
+        )
+    if "columns" not in opts:
+        raise _fail(path, node, f"module '{key_node.value}' needs 'columns'")
+    columns = tuple(_column(path, canonical, k, v) for k, v in _mapping_items(opts["columns"][1]))
+    natural_key: tuple[str, ...] = ()
+    if "natural_key" in opts:
+        natural_key = _scalar_list(path, opts["natural_key"][1], "natural_key")
+        names = {c.name for c in columns}
+        for col in natural_key:
+            if col not in names:
+                raise _fail(path, opts["natural_key"][1], f"natural_key column '{col}' is not mapped")
+    elif "source_record_id" not in {c.name for c in columns}:
+        raise _fail(path, node, f"module '{key_node.value}' maps no source_record_id and has no natural_key")
+    constants = {k.value: str(v.value) for k, v in _mapping_items(opts["constants"][1])} if "constants" in opts else {}
+    for col in constants:
+        if col not in module_columns(canonical):
+            raise _fail(path, opts["constants"][1], f"constant for unknown column '{col}'")
+    label = opts["label"][1].value if "label" in opts else ""
+    return ModuleSpec(key_node.value, canonical, columns, natural_key, constants, label)
+
+
+def load_profile(path: Path) -> Profile:
+    """Parse and validate one profile file; raise ProfileError naming file and line."""
+    path = Path(path)
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ProfileError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(root, yaml.MappingNode):
+        raise _fail(path, root, "a profile must be a mapping with 'name' and 'modules'")
+    top = {k.value: (k, v) for k, v in _mapping_items(root)}
+    unknown = set(top) - {"name", "description", "date_order", "default_currency", "modules"}
+    if unknown:
+        raise _fail(path, root, f"unknown top-level key(s) {sorted(unknown)}")
+    for key in ("name", "modules"):
+        if key not in top:
+            raise _fail(path, root, f"missing '{key}'")
+    name = top["name"][1].value
+    if name != path.stem:
+        raise _fail(path, top["name"][1], f"name '{name}' must match the file name '{path.stem}'")
+    date_order = top["date_order"][1].value if "date_order" in top else "YMD"
+    if date_order not in DATE_ORDERS:
+        raise _fail(path, top["date_order"][1], f"date_order must be one of {DATE_ORDERS}")
+    currency_node = top.get("default_currency", (None, None))[1]
+    currency = None
+    if currency_node is not None and currency_node.value not in ("", "null", "~"):
+        currency = currency_node.value
+    modules = tuple(_module(path, k, v) for k, v in _mapping_items(top["modules"][1]))
+    if not modules:
+        raise _fail(path, top["modules"][1], "no modules")
+    description = top["description"][1].value if "description" in top else ""
+    return Profile(name, modules, date_order, currency, description, str(path))
+
+
+def load_profiles(user_dir: Path | None = None) -> dict[str, Profile]:
+    """Built-in profiles, then user profiles from <home>/profiles (a user file wins)."""
+    files = {name: BUILTIN_DIR / f"{name}.yml" for name in BUILTIN_PROFILES}
+    if user_dir is not None and Path(user_dir).is_dir():
+        files.update({p.stem: p for p in sorted(Path(user_dir).glob("*.yml"))})
+    return {name: load_profile(p) for name, p in files.items()}
+

@@ -1,0 +1,1 @@
+"""Publish: serving DuckDB (atomic swap), Parquet copies, tier lists for people."""

@@ -1,0 +1,96 @@
+"""Write the serving database and Parquet copies, then swap them in atomically.
+
+BI tools hold read-only connections on serving.duckdb; the new file is built
+beside it and moved over it with os.replace, so a reader sees the old file or
+the new one, never half a table and never a lock error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from salestier_pipeline.publish.tables import HISTORICAL, MARTS_SCHEMA, PUBLISHED_TABLES
+
+# Readable by DuckDB >= 1.2, which current BI drivers (JDBC / ODBC / Python) ship.
+SERVING_STORAGE_VERSION = "v1.2.0"
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, int]:
+    """Copy the marts into a new DuckDB file, rows in a stable order; return row counts."""
+    target.unlink(missing_ok=True)
+    con = duckdb.connect()
+    counts: dict[str, int] = {}
+    try:
+        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
+        con.execute(f"ATTACH '{_sql_path(target)}' AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        for table in tables:
+            con.execute(
+                f'CREATE TABLE serving.main."{table}" AS '
+                f'SELECT * FROM wh.{MARTS_SCHEMA}."{table}" ORDER BY ALL'
+            )
+            counts[table] = con.execute(f'SELECT count(*) FROM serving.main."{table}"').fetchone()[0]
+        con.execute("DETACH serving")
+    finally:
+        con.close()
+    return counts
+
+
+def write_parquet_dir(serving_file: Path, target_dir: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> None:
+    """One Parquet per table; historical tables partitioned by as_of_date."""
+    if target_dir.exists():
+        shutil.rmtree(target_dir)
+    target_dir.mkdir(parents=True)
+    con = duckdb.connect(str(serving_file), read_only=True)
+    try:
+        for table in tables:
+            if table in HISTORICAL:
+                con.execute(
+                    f"COPY (SELECT * FROM \"{table}\" ORDER BY ALL) TO '{_sql_path(target_dir / table)}' "
+                    "(FORMAT parquet, PARTITION_BY (as_of_date), FILENAME_PATTERN 'data_{i}')"
+                )
+            else:
+                con.execute(
+                    f"COPY (SELECT * FROM \"{table}\" ORDER BY ALL) TO "
+                    f"'{_sql_path(target_dir / (table + '.parquet'))}' (FORMAT parquet)"
+                )
+    finally:
+        con.close()
+
+
+def swap_in(new_path: Path, live_path: Path) -> None:
+    """Atomically replace a file; for a directory, rename aside then rename in."""
+    if new_path.is_dir():
+        old = live_path.with_name(f".{live_path.name}.old-{os.getpid()}")
+        if live_path.exists():
+            os.replace(live_path, old)
+        os.replace(new_path, live_path)
+        if old.exists():
+            shutil.rmtree(old)
+    else:
+        os.replace(new_path, live_path)
+
+
+def publish(warehouse: Path, serving_dir: Path) -> dict[str, int]:
+    """Build candidates next to the live outputs, then swap them in (DB last)."""
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    pid = os.getpid()
+    candidate = serving_dir / f".salestier.duckdb.candidate-{pid}"
+    parquet_candidate = serving_dir / f".parquet.candidate-{pid}"
+    try:
+        counts = build_serving_file(warehouse, candidate)
+        write_parquet_dir(candidate, parquet_candidate)
+        swap_in(parquet_candidate, serving_dir / "parquet")
+        swap_in(candidate, serving_dir / "salestier.duckdb")
+    finally:
+        candidate.unlink(missing_ok=True)
+        if parquet_candidate.exists():
+            shutil.rmtree(parquet_candidate)
+    return counts
