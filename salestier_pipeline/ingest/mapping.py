@@ -40,6 +40,7 @@ class FileContext:
     export_date: str  # YYYY-MM-DD
     source_file: str  # relative to the landing zone
     file_sha256: str
+    ingested_at: str = ""  # ISO timestamp (UTC); lineage only
 
 
 @dataclass
@@ -173,6 +174,7 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
         source_file=ctx.source_file,
         source_line=decoded.line_numbers.to_numpy()[good.index.to_numpy()],
         file_sha256=ctx.file_sha256,
+        ingested_at=pd.Timestamp(ctx.ingested_at) if ctx.ingested_at else pd.NaT,
     )
     extras = [h for h in match.extra_headers if h]
     if extras:

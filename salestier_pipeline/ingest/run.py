@@ -6,7 +6,9 @@ a rerun reuses the files already written and only reads what changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -78,7 +80,8 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     except (FileReadError, UnknownModuleError) as exc:
         result.status, result.error = "failed", str(exc)
         return result
-    ctx = FileContext(file.source, file.export_date, file.rel, file.sha256)
+    ingested_at = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    ctx = FileContext(file.source, file.export_date, file.rel, file.sha256, ingested_at)
     mapped = map_file(decoded, match, profile, ctx)
     result.rows_read = mapped.rows_read
     result.rows_loaded = len(mapped.good)
@@ -95,10 +98,8 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
             f"(line {mapped.quarantine['line_number'].iloc[0]}, column {mapped.quarantine['column_name'].iloc[0]})"
         )
         return result
-    for stale in target.parent.glob(f"{Path(file.rel).stem}-*"):
-        stale.unlink()
-    for stale in qpath.parent.glob(f"{file.module}-{Path(file.rel).stem}-*.parquet"):
-        stale.unlink()
+    _remove_versions(target.parent, Path(file.rel).stem)
+    _remove_versions(qpath.parent, f"{file.module}-{Path(file.rel).stem}")
     if len(mapped.quarantine):
         write_parquet(mapped.quarantine, QUARANTINE_TYPES, qpath)
     write_parquet(mapped.good, raw_columns(file.module), target)
@@ -106,12 +107,23 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     return result
 
 
+def _remove_versions(folder: Path, stem: str) -> None:
+    """Delete earlier versions (other sha) of the same landing file."""
+    pattern = re.compile(re.escape(stem) + r"-[0-9a-f]{8}\.(parquet|json)$")
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if pattern.match(path.name):
+                path.unlink()
+
+
 def prune_removed(raw: Path, module: str, files: list[ClassifiedFile], as_of: str) -> list[Path]:
-    """Drop raw files of batches <= as_of whose landing file is gone or changed."""
+    """Drop raw and quarantine files of batches <= as_of whose landing file is gone or changed."""
     keep = {raw_path(raw, module, f.source, f.export_date, f.rel, f.sha256) for f in files}
+    keep |= {quarantine_path(raw, module, f.source, f.export_date, f.rel, f.sha256) for f in files}
+    candidates = list((raw / module).glob("source=*/export_date=*/*.parquet"))
+    candidates += list((raw / "_ingest" / "quarantine").glob(f"source=*/export_date=*/{module}-*.parquet"))
     removed = []
-    root = raw / module
-    for path in root.glob("source=*/export_date=*/*.parquet"):
+    for path in candidates:
         export_date = path.parent.name.split("=", 1)[1]
         if export_date <= as_of and path not in keep:
             path.unlink()

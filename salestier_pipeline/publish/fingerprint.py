@@ -1,0 +1,25 @@
+"""Content hashes of published tables: equal hashes mean equal rows, in any file layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def table_fingerprints(db_path: Path) -> dict[str, str]:
+    """md5 over the sorted md5 of every row, per table of the database's main schema."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1"
+        ).fetchall()]
+        return {
+            t: con.execute(
+                f'select coalesce(md5(string_agg(h, \',\' order by h)), \'empty\') '
+                f'from (select md5(cast(x as varchar)) as h from "{t}" as x)'
+            ).fetchone()[0]
+            for t in tables
+        }
+    finally:
+        con.close()

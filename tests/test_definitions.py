@@ -1,0 +1,37 @@
+"""The Dagster definitions load, with the groups, checks and schedule users see in the UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from salestier_pipeline.publish.tables import PUBLISHED_TABLES
+
+
+def test_definitions_load_with_groups_checks_and_schedule(dbt_manifest: Path) -> None:
+    from salestier_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
+    assert set(groups) == {"ingest", "staging", "marts", "publish"}
+    assert {"raw/opportunities", "raw/accounts", "raw/landing_manifest"} <= groups["ingest"]
+    assert set(PUBLISHED_TABLES) <= groups["marts"]
+    assert groups["publish"] == {"serving/salestier_duckdb", "exports/tier_lists"}
+
+    checks = graph.asset_check_keys
+    assert len(checks) >= 30
+    assert any(c.asset_key.to_user_string() == "customer_tier_list" for c in checks)
+
+    schedule = defs.resolve_schedule_def("salestier_nightly_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    job = defs.resolve_job_def("salestier_nightly")
+    assert job.partitions_def is not None
+
+    # dbt sources hang off the ingest assets: marts are downstream of raw/<module>
+    stg_parents = {
+        p.to_user_string()
+        for key in graph.get_all_asset_keys() if graph.get(key).group_name == "staging"
+        for p in graph.get(key).parent_keys
+    }
+    assert "raw/opportunities" in stg_parents
