@@ -1,7 +1,5 @@
 """SalesTier's Dagster definitions: assets, checks, job, schedule, resources."""
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 

@@ -1,7 +1,5 @@
 """Dagster resources: where SalesTier lives, settable by env (default) or Dagster config."""
 
-from __future__ import annotations
-
 import dataclasses
 from pathlib import Path
 

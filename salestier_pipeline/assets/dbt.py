@@ -4,8 +4,6 @@ dbt is the only writer of warehouse.duckdb; its assets and the publish asset
 share the 'warehouse' pool so no two processes ever open the file at once.
 """
 
-from __future__ import annotations
-
 import json
 import os
 from collections.abc import Mapping

@@ -1,7 +1,5 @@
 """Ingest assets: classify landing files, then one asset per canonical module."""
 
-from __future__ import annotations
-
 import dagster as dg
 import duckdb
 
@@ -54,8 +52,8 @@ def build_ingest_asset(module: str) -> dg.AssetsDefinition:
     """One asset per canonical module: its landing files → raw Parquet + quarantine."""
 
     @dg.asset(
-        key=["raw", module],
-        name=f"ingest_{module}",
+        key_prefix=["raw"],
+        name=module,
         group_name=INGEST_GROUP,
         partitions_def=as_of_partitions,
         deps=[landing_manifest],

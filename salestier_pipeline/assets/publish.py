@@ -1,7 +1,5 @@
 """Publish assets: run only after every upstream asset and blocking check succeeded."""
 
-from __future__ import annotations
-
 import dagster as dg
 import duckdb
 

@@ -93,11 +93,26 @@ def read_csv_text(text: str, label: str) -> tuple[list[str], pd.DataFrame, pd.Se
     except pd.errors.ParserError as exc:
         raise FileReadError(f"{label}: malformed or truncated CSV ({exc})") from None
     headers = [str(h).strip() for h in frame.columns]
+    _check_truncated(text, frame, sep, label)
     frame.columns = _dedupe(headers)
     # Physical line of each record: header is line 1. Records with embedded
     # newlines shift later lines; count them so errors point at the real line.
     lines = _record_lines(text, frame)
     return headers, frame, lines
+
+
+def _check_truncated(text: str, frame: pd.DataFrame, sep: str, label: str) -> None:
+    """A file cut mid-row ends without a newline on a line with fewer fields than the header."""
+    if not len(frame) or text.endswith(("\n", "\r")):
+        return
+    last_line = text.rsplit("\n", 1)[-1]
+    fields = next(csv.reader([last_line], delimiter=sep), [])
+    if len(fields) < len(frame.columns):
+        line = text.count("\n") + 1
+        raise FileReadError(
+            f"{label}: truncated file: last line {line} has {len(fields)} of {len(frame.columns)} fields "
+            "and no line end"
+        )
 
 
 def _record_lines(text: str, frame: pd.DataFrame) -> pd.Series:
