@@ -1,5 +1,8 @@
 """SalesTier's Dagster definitions: assets, checks, job, schedule, resources."""
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -30,6 +33,7 @@ defs = dg.Definitions(
     schedules=[nightly_schedule],
     resources={
         "salestier": SalesTierResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project()),
+        # the dbt next to this interpreter, so no PATH setup is needed
+        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },
 )

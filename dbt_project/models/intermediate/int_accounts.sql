@@ -1,0 +1,106 @@
+-- Every account of every source: the accounts exports plus synthetic accounts for
+-- deals / orders / feedback naming an account the export does not have.
+-- Owner: the account's CRM owner resolved to the roster, else the owner of the
+-- account's most recent deal. Size band from employees, else annual revenue.
+with
+
+exported as (
+    select * from {{ ref('stg_crm__accounts') }}
+),
+
+synthetic as (
+    select distinct on (account_id)
+        account_id, source_system, match_key, account_name
+    from {{ ref('int_account_lookup') }}
+    where is_synthetic
+    order by account_id, key_type, match_key
+),
+
+size_bands as (
+    select * from {{ ref('size_bands') }}
+),
+
+latest_deal_owner as (
+    select distinct on (account_id)
+        account_id, owner_rep_id
+    from {{ ref('int_opportunity_refs') }} as r
+    inner join {{ ref('stg_crm__opportunities') }} as o using (opportunity_id)
+    where r.account_id is not null and r.owner_rep_id is not null
+    order by account_id, o.created_at desc nulls last, opportunity_id desc
+),
+
+unioned as (
+    select
+        e.account_id,
+        e.source_system,
+        e.source_record_id,
+        e.account_name,
+        e.owner_name,
+        {{ resolved_rep('e') }} as crm_owner_rep_id,
+        e.industry,
+        e.employees,
+        e.annual_revenue,
+        e.region,
+        e.crm_rating,
+        e.account_type,
+        e.deal_status,
+        e.last_activity_at as crm_last_activity_at,
+        e.created_at,
+        false as is_synthetic
+    from exported as e
+    {{ join_rep('e', 'e.owner_id', 'e.owner_name') }}
+
+    union all
+
+    select
+        s.account_id,
+        s.source_system,
+        null,
+        coalesce(s.account_name, s.match_key),
+        null, null, null, null, null, null, null, null, null, null, null,
+        true
+    from synthetic as s
+),
+
+sized as (
+    -- first band (by band_order) whose minimum the account meets
+    select
+        u.account_id,
+        min_by(b.size_band, b.band_order) as size_band
+    from unioned as u
+    inner join size_bands as b
+        on (u.employees is not null and b.min_employees is not null and u.employees >= b.min_employees)
+        or (u.employees is null and u.annual_revenue is not null
+            and b.min_annual_revenue is not null and u.annual_revenue >= b.min_annual_revenue)
+    group by u.account_id
+),
+
+final as (
+    select
+        u.account_id,
+        u.source_system,
+        u.source_record_id,
+        u.account_name,
+        coalesce(u.crm_owner_rep_id, d.owner_rep_id) as owner_rep_id,
+        case
+            when u.crm_owner_rep_id is not null then 'account_owner'
+            when d.owner_rep_id is not null then 'latest_deal_owner'
+        end as owner_source,
+        u.owner_name as crm_owner_name,
+        u.industry,
+        u.employees,
+        u.annual_revenue,
+        u.region,
+        u.crm_rating,
+        u.account_type,
+        u.deal_status,
+        u.crm_last_activity_at,
+        u.created_at,
+        coalesce(sized.size_band, 'unknown') as size_band,
+        u.is_synthetic
+    from unioned as u
+    left join sized on sized.account_id = u.account_id
+    left join latest_deal_owner as d on d.account_id = u.account_id
+)
+
+select * from final

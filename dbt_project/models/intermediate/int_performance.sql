@@ -1,0 +1,192 @@
+-- Sales metrics for every roll-up (company / region / team / manager / rep / tier)
+-- and every reporting period of the run (SPEC §4, §5.3). Long-to-wide: one row per
+-- (level, level_key, period_type, period_start).
+--   closed-in-period: won / lost deals whose closed_date falls in the period (<= run date)
+--   open / weighted pipeline: snapshot of open deals at the run date (same on every period row)
+--   pipeline_due: open deals expected to close in the rest of the period (int_periods.due_*)
+--   coverage = pipeline_due / max(target - bookings, 0) (trailing_90d: / next 90 days' target)
+-- Deals are credited to their current owner and the owner's current team (roster at
+-- the run date); the tier level uses the account's current tier.
+with
+
+deals as (
+    select
+        o.*,
+        t.tier as account_tier
+    from {{ ref('int_opportunities') }} as o
+    left join {{ ref('int_customer_tiers') }} as t on t.account_id = o.account_id
+),
+
+activities as (
+    select a.*, t.tier as account_tier
+    from {{ ref('int_activities') }} as a
+    left join {{ ref('int_customer_tiers') }} as t on t.account_id = a.account_id
+    where a.is_counted
+),
+
+feedback as (
+    select f.*, t.tier as account_tier
+    from {{ ref('int_feedback') }} as f
+    left join {{ ref('int_customer_tiers') }} as t on t.account_id = f.account_id
+    where f.is_counted and f.score_normalized is not null
+),
+
+level_map as (
+    select * from {{ ref('int_level_map') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods') }}
+),
+
+-- each fact once per roll-up key it counts towards
+deal_levels as (
+    {{ explode_levels('deals', 'owner_rep_id') }}
+),
+
+activity_levels as (
+    {{ explode_levels('activities', 'rep_id') }}
+),
+
+feedback_levels as (
+    {{ explode_levels('feedback', 'rep_id') }}
+),
+
+spine as (
+    -- every roll-up key of the roster and every tier, plus any key that has facts
+    select 'company' as level, 'all' as level_key
+    union
+    select distinct level, level_key from level_map where rep_key <> '~unassigned'
+    union
+    select 'tier', tier from {{ ref('service_levels') }}
+    union
+    select distinct level, level_key from deal_levels
+    union
+    select distinct level, level_key from activity_levels
+),
+
+closed as (
+    select
+        dl.level, dl.level_key, p.period_type, p.period_start,
+        count(*) filter (where dl.is_won) as won_count,
+        count(*) filter (where dl.is_lost) as lost_count,
+        coalesce(sum(dl.amount_value) filter (where dl.is_won), 0) as bookings,
+        coalesce(sum(dl.amount_value) filter (where dl.is_lost), 0) as lost_amount,
+        avg(dl.cycle_days) filter (where dl.is_won) as sales_cycle_days
+    from deal_levels as dl
+    inner join periods as p
+        on dl.closed_date between p.period_start and p.period_end
+    where not dl.is_open and dl.closed_date <= {{ as_of() }}
+    group by 1, 2, 3, 4
+),
+
+open_snapshot as (
+    select
+        level, level_key,
+        count(*) as open_deals,
+        sum(amount_value) as open_pipeline,
+        sum(weighted_amount) as weighted_pipeline,
+        count(*) filter (where is_overdue) as overdue_deals,
+        count(*) filter (where is_stale) as stale_deals
+    from deal_levels
+    where is_open
+    group by 1, 2
+),
+
+open_due as (
+    select dl.level, dl.level_key, p.period_type, p.period_start,
+           sum(dl.amount_value) as pipeline_due
+    from deal_levels as dl
+    inner join periods as p
+        on p.due_start is not null
+        and dl.close_date between p.due_start and p.due_end
+    where dl.is_open
+    group by 1, 2, 3, 4
+),
+
+activity_counts as (
+    select al.level, al.level_key, p.period_type, p.period_start, count(*) as activity_count
+    from activity_levels as al
+    inner join periods as p on al.occurred_date between p.period_start and p.period_end
+    group by 1, 2, 3, 4
+),
+
+satisfaction as (
+    select fl.level, fl.level_key, p.period_type, p.period_start,
+           avg(fl.score_normalized) as satisfaction,
+           count(*) as satisfaction_responses,
+           -- NPS over the 0-10 responses: % promoters (9-10) - % detractors (0-6)
+           100.0 * (count(*) filter (where fl.is_promoter) - count(*) filter (where fl.is_detractor))
+               / nullif(count(*) filter (where fl.scale = 'nps_0_10'), 0) as nps
+    from feedback_levels as fl
+    inner join periods as p on fl.received_date between p.period_start and p.period_end
+    group by 1, 2, 3, 4
+),
+
+joined as (
+    select
+        s.level,
+        s.level_key,
+        p.period_type,
+        p.period_start,
+        p.period_end,
+        p.is_current,
+        coalesce(c.bookings, 0) as bookings,
+        coalesce(c.won_count, 0) as won_count,
+        coalesce(c.lost_count, 0) as lost_count,
+        coalesce(c.lost_amount, 0) as lost_amount,
+        c.sales_cycle_days,
+        coalesce(o.open_deals, 0) as open_deals,
+        coalesce(o.open_pipeline, 0) as open_pipeline,
+        coalesce(o.weighted_pipeline, 0) as weighted_pipeline,
+        coalesce(o.overdue_deals, 0) as overdue_deals,
+        coalesce(o.stale_deals, 0) as stale_deals,
+        case when p.due_start is not null then coalesce(d.pipeline_due, 0) end as pipeline_due,
+        coalesce(a.activity_count, 0) as activity_count,
+        t.target_amount,
+        t.due_target_amount,
+        sat.satisfaction,
+        coalesce(sat.satisfaction_responses, 0) as satisfaction_responses,
+        sat.nps
+    from spine as s
+    cross join periods as p
+    left join closed as c
+        on c.level = s.level and c.level_key = s.level_key
+        and c.period_type = p.period_type and c.period_start = p.period_start
+    left join open_snapshot as o
+        on o.level = s.level and o.level_key = s.level_key
+    left join open_due as d
+        on d.level = s.level and d.level_key = s.level_key
+        and d.period_type = p.period_type and d.period_start = p.period_start
+    left join activity_counts as a
+        on a.level = s.level and a.level_key = s.level_key
+        and a.period_type = p.period_type and a.period_start = p.period_start
+    left join {{ ref('int_targets_by_period') }} as t
+        on t.level = s.level and t.level_key = s.level_key
+        and t.period_type = p.period_type and t.period_start = p.period_start
+    left join satisfaction as sat
+        on sat.level = s.level and sat.level_key = s.level_key
+        and sat.period_type = p.period_type and sat.period_start = p.period_start
+),
+
+metrics as (
+    select
+        *,
+        won_count / nullif(won_count + lost_count, 0) as win_rate,
+        bookings / nullif(bookings + lost_amount, 0) as win_rate_amount,
+        bookings / nullif(won_count, 0) as avg_deal_size,
+        bookings / nullif(target_amount, 0) as attainment,
+        -- still to book in the period; trailing_90d looks forward at the next 90 days' target
+        case
+            when period_type = 'trailing_90d' then due_target_amount
+            when pipeline_due is not null and target_amount is not null then greatest(target_amount - bookings, 0)
+        end as remaining_target
+    from joined
+)
+
+select
+    *,
+    pipeline_due / nullif(remaining_target, 0) as pipeline_coverage,
+    -- velocity (per day): open deals x avg deal size x win rate / cycle days
+    open_deals * avg_deal_size * win_rate / nullif(sales_cycle_days, 0) as sales_velocity
+from metrics

@@ -1,0 +1,60 @@
+{{ config(**history_config()) }}
+-- Customer tier list (客户分层): one row per account per as-of date (history).
+-- previous_tier is the account's tier at the latest earlier as-of date kept here.
+with
+
+tiers as (
+    select * from {{ ref('int_customer_tiers') }}
+),
+
+reps as (
+    select * from {{ ref('int_reps') }}
+),
+
+previous as (
+    {{ previous_run_values('account_id', 'tier') }}
+),
+
+final as (
+    select
+        {{ as_of() }} as as_of_date,
+        t.account_id,
+        t.account_name,
+        t.source_system,
+        t.owner_rep_id,
+        coalesce(r.rep_name, t.crm_owner_name) as owner_name,
+        r.manager_rep_id,
+        r.team,
+        t.tier,
+        p.previous_value as previous_tier,
+        coalesce(p.previous_value <> t.tier, false) as is_tier_changed,
+        t.value_band,
+        t.intent_band,
+        t.tier_reason,
+        t.abc_class,
+        t.size_band,
+        t.lifecycle_stage,
+        cast(t.last_activity_at as date) as last_activity_date,
+        t.days_since_last_activity,
+        t.days_since_contact,
+        t.service_level_days,
+        t.is_past_service_level,
+        t.open_deals,
+        {{ r2('t.open_pipeline') }} as open_pipeline,
+        {{ r2('t.weighted_pipeline') }} as weighted_pipeline,
+        t.max_open_stage,
+        {{ r2('t.bookings_365d') }} as bookings_365d,
+        {{ r2('coalesce(t.purchases_365d, 0)') }} as purchases_365d,
+        t.activities_30d,
+        t.activities_90d,
+        {{ r4('t.satisfaction') }} as satisfaction,
+        coalesce(t.satisfaction_responses, 0) as satisfaction_responses,
+        {{ r2('t.nps') }} as nps,
+        t.is_synthetic as is_account_missing_from_export
+    from tiers as t
+    left join reps as r on r.rep_id = t.owner_rep_id
+    left join previous as p on p.account_id = t.account_id
+)
+
+select * from final
+order by account_id

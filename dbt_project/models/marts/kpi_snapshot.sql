@@ -1,0 +1,118 @@
+{{ config(**history_config()) }}
+-- KPI snapshot (long format) per as-of date (history): for every roll-up
+-- (company / region / team / manager / rep / tier) and key:
+--   <metric>_mtd / _qtd / _t90d  the current month, quarter and trailing 90 days
+--   open_deals, open_pipeline, weighted_pipeline, overdue_deals, stale_deals   open snapshot
+--   accounts, accounts_tier_a..d, accounts_past_service_level                   owned accounts
+-- Definitions: int_performance. period_type / period_start / period_end say which
+-- window a period KPI covers (NULL for snapshot KPIs).
+{%- set period_kpis = ['bookings', 'won_count', 'lost_count', 'win_rate', 'win_rate_amount',
+                       'avg_deal_size', 'sales_cycle_days', 'activity_count', 'target_amount',
+                       'attainment', 'pipeline_coverage', 'sales_velocity', 'satisfaction', 'nps'] %}
+{%- set snapshot_kpis = ['open_deals', 'open_pipeline', 'weighted_pipeline', 'overdue_deals', 'stale_deals'] %}
+{%- set suffix = {'month': 'mtd', 'quarter': 'qtd', 'trailing_90d': 't90d'} %}
+with
+
+performance as (
+    select * from {{ ref('int_performance') }} where is_current
+),
+
+level_map as (
+    select * from {{ ref('int_level_map') }}
+),
+
+accounts as (
+    select *, tier as account_tier from {{ ref('int_customer_tiers') }}
+),
+
+account_levels as (
+    {{ explode_levels('accounts', 'owner_rep_id') }}
+),
+
+account_counts as (
+    select
+        level, level_key,
+        count(*) as accounts,
+        count(*) filter (where tier = 'A') as accounts_tier_a,
+        count(*) filter (where tier = 'B') as accounts_tier_b,
+        count(*) filter (where tier = 'C') as accounts_tier_c,
+        count(*) filter (where tier = 'D') as accounts_tier_d,
+        count(*) filter (where is_past_service_level) as accounts_past_service_level
+    from account_levels
+    group by level, level_key
+),
+
+account_kpis as (
+    -- every key of the spine, zero when it owns no account (e.g. a tier nobody is in today)
+    select
+        k.level, k.level_key,
+        {%- for c in ['accounts', 'accounts_tier_a', 'accounts_tier_b', 'accounts_tier_c', 'accounts_tier_d', 'accounts_past_service_level'] %}
+        coalesce(c.{{ c }}, 0) as {{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select distinct level, level_key from performance
+        union
+        select level, level_key from account_counts
+    ) as k
+    left join account_counts as c on c.level = k.level and c.level_key = k.level_key
+),
+
+period_long as (
+    {%- for kpi in period_kpis %}
+    select
+        level, level_key,
+        case period_type
+            {%- for p, s in suffix.items() %} when '{{ p }}' then '{{ kpi }}_{{ s }}'{% endfor %}
+        end as kpi,
+        period_type, period_start, period_end,
+        cast({{ kpi }} as double) as value
+    from performance
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+snapshot_long as (
+    {%- for kpi in snapshot_kpis %}
+    select distinct
+        level, level_key, '{{ kpi }}' as kpi,
+        cast(null as varchar) as period_type, cast(null as date) as period_start, cast(null as date) as period_end,
+        cast({{ kpi }} as double) as value
+    from performance
+    where period_type = 'trailing_90d'
+    union all
+    {%- endfor %}
+    {%- for kpi in ['accounts', 'accounts_tier_a', 'accounts_tier_b', 'accounts_tier_c', 'accounts_tier_d', 'accounts_past_service_level'] %}
+    select
+        level, level_key, '{{ kpi }}',
+        null, null, null,
+        cast({{ kpi }} as double)
+    from account_kpis
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+unioned as (
+    select * from period_long
+    union all
+    select * from snapshot_long
+),
+
+final as (
+    select
+        {{ as_of() }} as as_of_date,
+        level,
+        level_key,
+        kpi,
+        {{ r4('value') }} as value,
+        period_type,
+        period_start,
+        period_end
+    from unioned
+)
+
+select * from final
+order by level, level_key, kpi

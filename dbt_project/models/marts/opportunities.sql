@@ -1,0 +1,58 @@
+-- Deals as of the latest run (one row per deal), with the stage history flags.
+with
+
+deals as (
+    select * from {{ ref('int_opportunities') }}
+),
+
+reps as (
+    select * from {{ ref('int_reps') }}
+),
+
+final as (
+    select
+        {{ as_of() }} as as_of_date,
+        d.opportunity_id,
+        d.source_system,
+        d.source_record_id,
+        d.opportunity_name,
+        d.account_id,
+        d.owner_rep_id,
+        coalesce(r.rep_name, d.owner_name) as owner_name,
+        r.team,
+        r.region,
+        d.lead_source,
+        d.deal_type,
+        {{ r2('d.amount') }} as amount,
+        d.currency,
+        d.stage_raw,
+        d.status_raw,
+        d.stage,
+        d.stage_order,
+        d.furthest_stage,
+        d.furthest_stage_order,
+        d.is_open,
+        d.is_won,
+        d.is_lost,
+        d.is_void,
+        d.is_stale,
+        d.is_overdue,
+        {{ r2('d.probability') }} as probability,
+        {{ r2('d.weighted_amount') }} as weighted_amount,
+        d.created_at,
+        d.close_date,
+        d.closed_date,
+        d.stage_entered_at,
+        d.last_activity_at,
+        d.days_since_touch,
+        d.days_open,
+        d.cycle_days,
+        d.lost_reason,
+        d.is_stage_mapped,
+        d.version_count
+    from deals as d
+    left join reps as r on r.rep_id = d.owner_rep_id
+)
+
+select * from final
+order by opportunity_id

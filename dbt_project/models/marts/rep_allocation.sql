@@ -1,0 +1,160 @@
+{{ config(**history_config()) }}
+-- Resource allocation (销售资源配置) per as-of date (history): per active rep, the
+-- A/B/C/D accounts owned, their value, the workload (service_levels.load_weight per
+-- account) against the team median and the capacity (var rep_capacity_load), and
+-- suggested reassignments:
+--   * tier-A accounts owned by a developing rep -> the top / core team peer with the
+--     lowest load
+--   * a rep above capacity while a team peer has room -> that peer
+--   * accounts with no owner, or whose owner is no longer on the roster -> one row
+--     with rep_id 'unassigned'
+with
+
+accounts as (
+    select t.*, sl.load_weight
+    from {{ ref('int_customer_tiers') }} as t
+    left join {{ ref('service_levels') }} as sl on sl.tier = t.tier
+),
+
+rep_tiers as (
+    select * from {{ ref('int_rep_tiers') }}
+),
+
+owned as (
+    select
+        owner_rep_id as rep_id,
+        count(*) filter (where tier = 'A') as tier_a_accounts,
+        count(*) filter (where tier = 'B') as tier_b_accounts,
+        count(*) filter (where tier = 'C') as tier_c_accounts,
+        count(*) filter (where tier = 'D') as tier_d_accounts,
+        count(*) as accounts_owned,
+        sum(coalesce(purchases_365d, 0)) as owned_value,
+        sum(open_pipeline) as owned_open_pipeline,
+        sum(load_weight) as load
+    from accounts
+    where owner_rep_id is not null
+    group by owner_rep_id
+),
+
+per_rep as (
+    select
+        r.rep_id,
+        r.rep_name,
+        r.team,
+        r.rep_tier,
+        coalesce(o.tier_a_accounts, 0) as tier_a_accounts,
+        coalesce(o.tier_b_accounts, 0) as tier_b_accounts,
+        coalesce(o.tier_c_accounts, 0) as tier_c_accounts,
+        coalesce(o.tier_d_accounts, 0) as tier_d_accounts,
+        coalesce(o.accounts_owned, 0) as accounts_owned,
+        coalesce(o.owned_value, 0) as owned_value,
+        coalesce(o.owned_open_pipeline, 0) as owned_open_pipeline,
+        coalesce(o.load, 0) as load
+    from rep_tiers as r
+    left join owned as o on o.rep_id = r.rep_id
+),
+
+with_median as (
+    select
+        *,
+        median(load) over (partition by team) as team_median_load,
+        load > {{ var('rep_capacity_load') }} as over_capacity
+    from per_rep
+),
+
+peers as (
+    -- for each rep, the team peer with the lowest load (top / core peers for tier-A handover)
+    select
+        a.rep_id,
+        first(b.rep_id order by b.load, b.rep_id) filter (where b.rep_tier in ('top', 'core')) as strong_peer,
+        first(b.rep_id order by b.load, b.rep_id) filter (where b.load < {{ var('rep_capacity_load') }}) as roomy_peer,
+        min(b.load) filter (where b.load < {{ var('rep_capacity_load') }}) as roomy_peer_load
+    from with_median as a
+    inner join with_median as b on b.team = a.team and b.rep_id <> a.rep_id
+    group by a.rep_id
+),
+
+actions as (
+    select
+        m.*,
+        m.load / nullif(m.team_median_load, 0) as load_vs_team_median,
+        nullif(concat_ws('; ',
+            case when m.rep_tier = 'developing' and m.tier_a_accounts > 0 then
+                'reassign ' || m.tier_a_accounts || ' tier-A account(s) to '
+                || coalesce(p.strong_peer, 'a top / core rep') || ' (developing rep)'
+            end,
+            case when m.over_capacity and p.roomy_peer is not null then
+                'over capacity (load ' || printf('%.1f', m.load) || ' > ' || {{ var('rep_capacity_load') }}
+                || '): move accounts to ' || p.roomy_peer || ' (load ' || printf('%.1f', p.roomy_peer_load) || ')'
+            end,
+            case when m.over_capacity and p.roomy_peer is null then
+                'over capacity (load ' || printf('%.1f', m.load) || ' > ' || {{ var('rep_capacity_load') }}
+                || ') and no team peer has room'
+            end
+        ), '') as suggested_action
+    from with_median as m
+    left join peers as p on p.rep_id = m.rep_id
+),
+
+unowned as (
+    select
+        'unassigned' as rep_id,
+        cast(null as varchar) as rep_name,
+        cast(null as varchar) as team,
+        cast(null as varchar) as rep_tier,
+        count(*) filter (where tier = 'A') as tier_a_accounts,
+        count(*) filter (where tier = 'B') as tier_b_accounts,
+        count(*) filter (where tier = 'C') as tier_c_accounts,
+        count(*) filter (where tier = 'D') as tier_d_accounts,
+        count(*) as accounts_owned,
+        sum(coalesce(purchases_365d, 0)) as owned_value,
+        sum(open_pipeline) as owned_open_pipeline,
+        sum(load_weight) as load
+    from accounts
+    where owner_rep_id is null
+       or owner_rep_id not in (select rep_id from rep_tiers)
+    having count(*) > 0
+),
+
+final as (
+    select
+        rep_id, rep_name, team, rep_tier,
+        tier_a_accounts, tier_b_accounts, tier_c_accounts, tier_d_accounts, accounts_owned,
+        owned_value, owned_open_pipeline, load, team_median_load, load_vs_team_median,
+        over_capacity,
+        coalesce(suggested_action, 'none') as suggested_action
+    from actions
+
+    union all
+
+    select
+        rep_id, rep_name, team, rep_tier,
+        tier_a_accounts, tier_b_accounts, tier_c_accounts, tier_d_accounts, accounts_owned,
+        owned_value, owned_open_pipeline, load, null, null,
+        false,
+        'assign ' || accounts_owned || ' account(s) with no active owner (A ' || tier_a_accounts
+            || ', B ' || tier_b_accounts || ', C ' || tier_c_accounts || ', D ' || tier_d_accounts || ')'
+    from unowned
+)
+
+select
+    {{ as_of() }} as as_of_date,
+    rep_id,
+    rep_name,
+    team,
+    rep_tier,
+    tier_a_accounts,
+    tier_b_accounts,
+    tier_c_accounts,
+    tier_d_accounts,
+    accounts_owned,
+    {{ r2('owned_value') }} as owned_value,
+    {{ r2('owned_open_pipeline') }} as owned_open_pipeline,
+    {{ r2('load') }} as load,
+    {{ r2('team_median_load') }} as team_median_load,
+    {{ r4('load_vs_team_median') }} as load_vs_team_median,
+    {{ var('rep_capacity_load') }} as capacity_load,
+    over_capacity,
+    suggested_action
+from final
+order by rep_id

@@ -1,0 +1,49 @@
+{{ config(**history_config()) }}
+-- Rep tier list per as-of date (history): tier, training focus, incentive band and
+-- suggested next-period target per active rep (definitions: int_rep_tiers).
+with
+
+rep_tiers as (
+    select * from {{ ref('int_rep_tiers') }}
+),
+
+previous as (
+    {{ previous_run_values('rep_id', 'rep_tier') }}
+),
+
+final as (
+    select
+        {{ as_of() }} as as_of_date,
+        t.rep_id,
+        t.rep_name,
+        t.manager_rep_id,
+        t.team,
+        t.region,
+        t.hire_date,
+        t.tenure_months,
+        t.rep_tier,
+        p.previous_value as previous_rep_tier,
+        t.period_type as tier_period_type,
+        t.period_start as tier_period_start,
+        {{ r2('t.bookings') }} as bookings,
+        {{ r2('t.target_amount') }} as target_amount,
+        {{ r4('t.attainment') }} as attainment,
+        {{ r4('t.win_rate') }} as win_rate,
+        {{ r4('t.attainment_pct') }} as attainment_percentile,
+        {{ r4('t.win_rate_pct') }} as win_rate_percentile,
+        t.tier_score,
+        t.training_focus,
+        t.weakest_stage,
+        {{ r4('t.weakest_stage_conversion') }} as weakest_stage_conversion,
+        {{ r4('t.weakest_stage_team_conversion') }} as weakest_stage_team_conversion,
+        t.incentive_band,
+        t.next_period_start,
+        t.next_period_end,
+        {{ r2('t.next_period_target') }} as next_period_target,
+        t.tier_reason
+    from rep_tiers as t
+    left join previous as p on p.rep_id = t.rep_id
+)
+
+select * from final
+order by rep_id

@@ -1,0 +1,231 @@
+{{ config(**history_config()) }}
+-- Risk and action list (风险预警, SPEC §5.4) per as-of date (history). One row per
+-- alert; each names the account / deal / rep, the owner, the rule and the numbers.
+-- Rules, default severities and texts: seed alert_rules; thresholds: vars.
+with
+
+deals as (
+    select o.*, t.tier as account_tier
+    from {{ ref('int_opportunities') }} as o
+    left join {{ ref('int_customer_tiers') }} as t on t.account_id = o.account_id
+),
+
+accounts as (
+    select t.*, sl.neglect_severity
+    from {{ ref('int_customer_tiers') }} as t
+    left join {{ ref('service_levels') }} as sl on sl.tier = t.tier
+),
+
+lifecycle as (
+    select * from {{ ref('customer_lifecycle') }} where as_of_date = {{ as_of() }}
+),
+
+rules as (
+    select * from {{ ref('alert_rules') }}
+),
+
+stale_deal as (
+    select
+        'stale_deal' as alert_type,
+        case when amount_value >= {{ var('alert_high_value_deal_amount') }} or account_tier in {{ sql_list_raw(var('alert_high_severity_tiers')) }} then 'high' end as severity_override,
+        account_id,
+        opportunity_id,
+        owner_rep_id as rep_id,
+        owner_rep_id,
+        opportunity_id as entity_key,
+        'open deal ''' || opportunity_name || ''' at ' || stage || ': ' || days_since_touch
+            || ' days since the last activity or stage change (limit ' || stale_days || ' days at this stage); amount '
+            || printf('%.2f', amount_value) as detail,
+        cast(days_since_touch as double) as metric_value,
+        cast(stale_days as double) as threshold
+    from deals
+    where is_stale
+),
+
+overdue_deal as (
+    select
+        'overdue_deal',
+        case when amount_value >= {{ var('alert_high_value_deal_amount') }} or account_tier in {{ sql_list_raw(var('alert_high_severity_tiers')) }} then 'high' end,
+        account_id,
+        opportunity_id,
+        owner_rep_id,
+        owner_rep_id,
+        opportunity_id,
+        'deal ''' || opportunity_name || ''' expected to close on ' || cast(close_date as varchar) || ', '
+            || {{ days_between('close_date', as_of()) }} || ' days ago, still open at ' || stage
+            || '; amount ' || printf('%.2f', amount_value),
+        cast({{ days_between('close_date', as_of()) }} as double),
+        0.0
+    from deals
+    where is_overdue
+),
+
+neglected_account as (
+    select
+        'neglected_account',
+        neglect_severity,
+        account_id,
+        cast(null as varchar),
+        owner_rep_id,
+        owner_rep_id,
+        account_id,
+        'tier ' || tier || ' account ''' || account_name || ''': '
+            || coalesce(days_since_last_activity || ' days since the last contact',
+                        'no contact recorded (' || coalesce(days_since_contact || ' days since created', 'creation date unknown') || ')')
+            || ' (service level ' || service_level_days || ' days)',
+        cast(days_since_contact as double),
+        cast(service_level_days as double)
+    from accounts
+    where is_past_service_level
+),
+
+at_risk_high_value as (
+    select
+        'at_risk_high_value',
+        case when l.previous_stage = 'at_risk' then 'medium' end,
+        a.account_id,
+        cast(null as varchar),
+        a.owner_rep_id,
+        a.owner_rep_id,
+        a.account_id,
+        'ABC ' || a.abc_class || ' account ''' || a.account_name || ''' is at_risk: last purchase '
+            || a.days_since_last_purchase || ' days ago (' || cast(a.last_purchase_date as varchar) || '), '
+            || printf('%.2f', coalesce(a.purchases_365d, 0)) || ' purchased in the last ' || {{ var('rfm_window_days') }}
+            || ' days; previous stage ' || coalesce(l.previous_stage, 'n/a'),
+        cast(a.days_since_last_purchase as double),
+        {{ var('lifecycle_active_days') }}.0
+    from accounts as a
+    left join lifecycle as l on l.account_id = a.account_id
+    where a.lifecycle_stage = 'at_risk' and a.abc_class in {{ sql_list_raw(var('at_risk_alert_abc_classes')) }}
+),
+
+low_satisfaction as (
+    select
+        'low_satisfaction',
+        cast(null as varchar),
+        account_id,
+        cast(null as varchar),
+        owner_rep_id,
+        owner_rep_id,
+        account_id,
+        'tier ' || tier || ' account ''' || account_name || ''': satisfaction ' || printf('%.2f', satisfaction)
+            || ' over ' || satisfaction_responses || ' response(s) in ' || {{ var('satisfaction_window_days') }}
+            || ' days (threshold ' || printf('%.2f', {{ var('low_satisfaction_threshold') }}) || ')',
+        satisfaction,
+        {{ var('low_satisfaction_threshold') }}
+    from accounts
+    where tier in {{ sql_list_raw(var('low_satisfaction_tiers')) }}
+      and satisfaction_responses > 0
+      and satisfaction < {{ var('low_satisfaction_threshold') }}
+),
+
+concentration_base as (
+    select
+        account_id,
+        bookings_365d,
+        row_number() over (order by bookings_365d desc, account_id) as bookings_rank
+    from accounts
+    where bookings_365d > 0
+),
+
+concentration as (
+    select
+        sum(bookings_365d) filter (where bookings_rank <= {{ var('concentration_top_n') }}) as top_bookings,
+        sum(bookings_365d) as total_bookings,
+        count(*) as accounts_with_bookings
+    from concentration_base
+),
+
+revenue_concentration as (
+    -- only meaningful with more accounts than the top N
+    select
+        'revenue_concentration',
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        'company',
+        'top {{ var("concentration_top_n") }} of ' || accounts_with_bookings || ' accounts hold '
+            || printf('%.1f', 100 * top_bookings / total_bookings) || '% of bookings in the last '
+            || {{ var('rfm_window_days') }} || ' days (' || printf('%.2f', top_bookings) || ' of '
+            || printf('%.2f', total_bookings) || '; threshold '
+            || printf('%.1f', 100 * {{ var('concentration_max_share') }}) || '%)',
+        top_bookings / total_bookings,
+        {{ var('concentration_max_share') }}
+    from concentration
+    where accounts_with_bookings > {{ var('concentration_top_n') }}
+      and top_bookings / total_bookings > {{ var('concentration_max_share') }}
+),
+
+rep_coverage as (
+    select
+        p.level_key as rep_id,
+        p.period_type,
+        p.period_start,
+        p.pipeline_due,
+        p.remaining_target,
+        p.pipeline_coverage,
+        coalesce(t90.win_rate, company.win_rate) as reference_win_rate
+    from {{ ref('int_performance') }} as p
+    left join {{ ref('int_performance') }} as t90
+        on t90.level = 'rep' and t90.level_key = p.level_key and t90.period_type = 'trailing_90d'
+    left join {{ ref('int_performance') }} as company
+        on company.level = 'company' and company.period_type = 'trailing_90d'
+    where p.level = 'rep'
+      and p.period_type = '{{ var("coverage_alert_period") }}'
+      and p.is_current
+      and p.level_key in (select rep_id from {{ ref('int_reps') }} where is_active)
+),
+
+low_coverage as (
+    select
+        'low_coverage',
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as varchar),
+        rep_id,
+        rep_id,
+        rep_id,
+        period_type || ' from ' || cast(period_start as varchar) || ': pipeline due '
+            || printf('%.2f', pipeline_due) || ' / remaining target ' || printf('%.2f', remaining_target)
+            || ' = coverage ' || printf('%.2f', pipeline_coverage) || ' < 1 / win rate '
+            || printf('%.2f', reference_win_rate) || ' = ' || printf('%.2f', 1 / reference_win_rate),
+        pipeline_coverage,
+        1 / reference_win_rate
+    from rep_coverage
+    where remaining_target > 0
+      and reference_win_rate > 0
+      and pipeline_coverage < 1 / reference_win_rate
+),
+
+unioned as (
+    select * from stale_deal
+    union all select * from overdue_deal
+    union all select * from neglected_account
+    union all select * from at_risk_high_value
+    union all select * from low_satisfaction
+    union all select * from revenue_concentration
+    union all select * from low_coverage
+),
+
+final as (
+    select
+        {{ as_of() }} as as_of_date,
+        u.alert_type || ':' || u.entity_key as alert_id,
+        u.alert_type,
+        coalesce(u.severity_override, r.default_severity) as severity,
+        u.account_id,
+        u.opportunity_id,
+        u.rep_id,
+        u.owner_rep_id,
+        r.rule,
+        u.detail,
+        {{ r4('u.metric_value') }} as metric_value,
+        {{ r4('u.threshold') }} as threshold
+    from unioned as u
+    left join rules as r on r.alert_type = u.alert_type
+)
+
+select * from final
+order by alert_type, alert_id

@@ -1,0 +1,70 @@
+{{ config(**history_config()) }}
+-- Win analysis (成功案例分析) per as-of date (history): deals closed in the last
+-- var win_analysis_window_days (default 365) by lead_source, industry, size_band,
+-- region (the account's) and tier (the account's current tier); unknown values
+-- are grouped as 'unknown'.
+{%- set dimensions = {
+    'lead_source': 'd.lead_source',
+    'industry': 'a.industry',
+    'size_band': 'a.size_band',
+    'region': 'a.region',
+    'tier': 'a.tier',
+} %}
+with
+
+closed as (
+    select * from {{ ref('int_opportunities') }}
+    where not is_open
+      and closed_date <= {{ as_of() }}
+      and {{ days_between('closed_date', as_of()) }} < {{ var('win_analysis_window_days') }}
+),
+
+accounts as (
+    select * from {{ ref('int_customer_tiers') }}
+),
+
+dimensioned as (
+    {%- for name, expr in dimensions.items() %}
+    select
+        '{{ name }}' as dimension,
+        coalesce(cast({{ expr }} as varchar), 'unknown') as dimension_value,
+        d.*
+    from closed as d
+    left join accounts as a on a.account_id = d.account_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+aggregated as (
+    select
+        dimension,
+        dimension_value,
+        count(*) filter (where is_won) as won_count,
+        count(*) filter (where is_lost) as lost_count,
+        coalesce(sum(amount_value) filter (where is_won), 0) as bookings,
+        coalesce(sum(amount_value) filter (where is_lost), 0) as lost_amount,
+        avg(cycle_days) filter (where is_won) as sales_cycle_days
+    from dimensioned
+    group by dimension, dimension_value
+),
+
+final as (
+    select
+        {{ as_of() }} as as_of_date,
+        dimension,
+        dimension_value,
+        won_count,
+        lost_count,
+        {{ r4('won_count / nullif(won_count + lost_count, 0)') }} as win_rate,
+        {{ r4('bookings / nullif(bookings + lost_amount, 0)') }} as win_rate_amount,
+        {{ r2('bookings / nullif(won_count, 0)') }} as avg_deal_size,
+        {{ r2('sales_cycle_days') }} as sales_cycle_days,
+        {{ r2('bookings') }} as bookings,
+        cast({{ as_of() }} - interval ({{ var('win_analysis_window_days') }} - 1) day as date) as window_start
+    from aggregated
+)
+
+select * from final
+order by dimension, dimension_value

@@ -1,0 +1,33 @@
+with
+
+source as (
+    {{ raw_versions('activities') }}
+),
+
+renamed as (
+    select
+        {{ canonical_id('source_system', 'source_record_id') }} as activity_id,
+        source_system,
+        source_record_id,
+        nullif(trim(activity_type_raw), '') as activity_type_raw,
+        subject,
+        nullif(trim(status), '') as status,
+        occurred_at,
+        nullif(trim(account_ref_id), '') as account_ref_id,
+        nullif(trim(account_name), '') as account_name,
+        {{ normalize_name('account_name') }} as account_name_norm,
+        nullif(trim(opportunity_name), '') as opportunity_name,
+        {{ normalize_name('opportunity_name') }} as opportunity_name_norm,
+        contact_name,
+        nullif(trim(owner_name), '') as owner_name,
+        duration_minutes,
+        created_at,
+        modified_at,
+        export_date,
+        source_file,
+        source_line,
+        version_rank
+    from source
+)
+
+select * exclude (version_rank) from renamed where version_rank = 1
