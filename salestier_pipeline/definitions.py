@@ -9,13 +9,11 @@ from dagster_dbt import DbtCliResource
 from salestier_pipeline.assets.dbt import dbt_project, salestier_dbt_models
 from salestier_pipeline.assets.ingest import ingest_assets, ingest_summary, landing_manifest
 from salestier_pipeline.assets.publish import serving_database, tier_lists
-from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.resources import SalesTierResource
 
 nightly_job = dg.define_asset_job(
     "salestier_nightly",
     selection=dg.AssetSelection.all(),
-    partitions_def=as_of_partitions,
     description="Ingest every export batch up to the as-of date, build all models, publish.",
 )
 

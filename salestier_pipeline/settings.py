@@ -23,7 +23,7 @@ class Settings:
     as_of: str | None = None
     max_quarantine_share: float = 0.2
     timezone: str = "UTC"
-    partition_start: str = "2020-01-01"
+    partition_start: str = "2010-01-01"
 
     @property
     def landing(self) -> Path:
@@ -77,5 +77,5 @@ def load_settings() -> Settings:
         as_of=os.environ.get("SALESTIER_AS_OF") or None,
         max_quarantine_share=float(os.environ.get("SALESTIER_MAX_QUARANTINE_SHARE", "0.2")),
         timezone=os.environ.get("SALESTIER_TIMEZONE", "UTC"),
-        partition_start=os.environ.get("SALESTIER_PARTITION_START", "2020-01-01"),
+        partition_start=os.environ.get("SALESTIER_PARTITION_START", "2010-01-01"),
     )

@@ -54,6 +54,7 @@ def dbt_build_args(as_of: str) -> list[str]:
     dagster_dbt_translator=translator,
     partitions_def=as_of_partitions,
     pool=WAREHOUSE_POOL,
+    backfill_policy=dg.BackfillPolicy.multi_run(1),  # one as-of date per dbt invocation
 )
 def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, salestier: SalesTierResource):
     settings = salestier.settings()

@@ -126,10 +126,11 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
             }))
 
     currency: pd.Series | None = None
+    multipliers = {c.name: c.multiply for c in spec.columns if c.multiply is not None}
     for column, header in match.columns.items():
         duck_type = types[column]
         parsed, cur = _parse_column(column, duck_type, rows[header], profile, excel)
-        out[column] = parsed.values
+        out[column] = parsed.values * multipliers[column] if column in multipliers else parsed.values
         formats[column] = parsed.how
         kind = {"DATE": "date", "TIMESTAMP": "date"}.get(duck_type, parsed.how)
         flag(parsed.bad, column, header, f"unparseable {kind} for {column}")

@@ -30,6 +30,7 @@ class ColumnSpec:
     name: str
     headers: tuple[str, ...]
     required: bool = False
+    multiply: float | None = None  # unit conversion, e.g. revenue given in millions
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def _column(path: Path, module: str, name_node: yaml.ScalarNode, node: yaml.Node
         return ColumnSpec(name, _scalar_list(path, node, f"headers of '{name}'"))
     if isinstance(node, yaml.MappingNode):
         opts = {k.value: v for k, v in _mapping_items(node)}
-        unknown = set(opts) - {"headers", "required"}
+        unknown = set(opts) - {"headers", "required", "multiply"}
         if unknown:
             raise _fail(path, node, f"column '{name}': unknown key(s) {sorted(unknown)}")
         if "headers" not in opts:
@@ -99,7 +100,15 @@ def _column(path: Path, module: str, name_node: yaml.ScalarNode, node: yaml.Node
         req = required is not None and str(required.value).lower() == "true"
         if required is not None and str(required.value).lower() not in ("true", "false"):
             raise _fail(path, required, f"column '{name}': required must be true or false")
-        return ColumnSpec(name, _scalar_list(path, opts["headers"], f"headers of '{name}'"), req)
+        multiply = None
+        if "multiply" in opts:
+            try:
+                multiply = float(opts["multiply"].value)
+            except (TypeError, ValueError):
+                raise _fail(path, opts["multiply"], f"column '{name}': multiply must be a number") from None
+            if module_columns(module).get(name) not in ("DOUBLE", "BIGINT"):
+                raise _fail(path, opts["multiply"], f"column '{name}': multiply applies to numeric columns only")
+        return ColumnSpec(name, _scalar_list(path, opts["headers"], f"headers of '{name}'"), req, multiply)
     raise _fail(path, node, f"column '{name}' must be a list of headers or {{headers, required}}")
 
 
