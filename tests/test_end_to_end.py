@@ -46,7 +46,9 @@ def test_full_run_publishes_every_table_and_is_idempotent(demo_home: Path) -> No
             count = con.execute(f'select count(*) from "{table}"').fetchone()[0]
             if table != "ingest_quarantine":
                 assert count > 0, f"{table} is empty"
-        accounts_in_tiers = con.execute("select count(*), count(distinct account_id) from customer_tier_list").fetchone()
+        accounts_in_tiers = con.execute(
+            "select count(*), count(distinct account_id) from customer_tier_list"
+        ).fetchone()
         assert accounts_in_tiers[0] == accounts_in_tiers[1]
         tiers = {r[0] for r in con.execute("select distinct tier from customer_tier_list").fetchall()}
         assert tiers <= {"A", "B", "C", "D"} and len(tiers) >= 3
@@ -75,7 +77,8 @@ def test_earlier_as_of_adds_history_without_duplicates(demo_home: Path) -> None:
             dates = {str(r[0]) for r in con.execute(f'select distinct as_of_date from "{table}"').fetchall()}
             assert earlier in dates, table
         dupes = con.execute(
-            "select count(*) from (select as_of_date, account_id from customer_tier_list group by all having count(*) > 1)"
+            "select count(*) from (select as_of_date, account_id from customer_tier_list "
+            "group by all having count(*) > 1)"
         ).fetchone()[0]
         assert dupes == 0
     finally:

@@ -89,14 +89,19 @@ def test_both_crm_formats_load_and_bad_rows_are_quarantined(landing: Path, tmp_p
         f"select source_file, line_number, column_name, raw_value, reason "
         f"from read_parquet('{raw}/_ingest/quarantine/**/*.parquet', union_by_name = true) where reason is not null"
     ).fetchall()
-    assert quarantine == [("zoho/2026-11-20/Deals_export.csv", 4, "Amount", "not-a-number", "unparseable amount for amount")]
+    assert quarantine == [
+        ("zoho/2026-11-20/Deals_export.csv", 4, "Amount", "not-a-number", "unparseable amount for amount")
+    ]
 
     ingest_module("accounts", manifest, profiles, raw, "2026-11-27", max_share=0.5)
     accounts = con.execute(
         f"select name, employees, created_at::varchar from read_parquet('{raw}/accounts/**/*.parquet', "
         "union_by_name = true) order by name"
     ).fetchall()
-    assert accounts == [("上海星辰科技有限公司", 350, "2024-05-06 08:00:00"), ("成都云帆信息", 1200, "2025-01-02 09:00:00")]
+    assert accounts == [
+        ("上海星辰科技有限公司", 350, "2024-05-06 08:00:00"),
+        ("成都云帆信息", 1200, "2025-01-02 09:00:00"),
+    ]
 
 
 def test_too_many_quarantined_rows_fail_the_file(landing: Path, tmp_path: Path) -> None:
