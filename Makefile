@@ -30,7 +30,7 @@ test: manifest
 	$(BIN)/pytest
 
 bench: manifest
-	$(BIN)/python -m salestier_pipeline.bench
+	$(BIN)/python -m salestier_pipeline.bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
