@@ -9,7 +9,23 @@ from dagster_dbt import DbtCliResource
 from salestier_pipeline.assets.dbt import dbt_project, salestier_dbt_models
 from salestier_pipeline.assets.ingest import ingest_assets, ingest_summary, landing_manifest
 from salestier_pipeline.assets.publish import serving_database, tier_lists
+from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.resources import SalesTierResource
+
+
+def _check_marts_in_manifest() -> None:
+    """Publish orders itself after the marts by their keys: a stale manifest without them would
+    silently let publish run before dbt, so refuse to load instead."""
+    dbt_keys = {key.to_user_string() for key in salestier_dbt_models.keys}
+    missing = sorted(set(PUBLISHED_TABLES) - dbt_keys)
+    if missing:
+        raise RuntimeError(
+            f"the dbt manifest has no model for published table(s) {missing}: "
+            "run `make manifest` (dbt parse) and reload"
+        )
+
+
+_check_marts_in_manifest()
 
 nightly_job = dg.define_asset_job(
     "salestier_nightly",

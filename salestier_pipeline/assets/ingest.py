@@ -7,6 +7,7 @@ from salestier_pipeline.ingest.manifest import build_manifest, read_manifest, wr
 from salestier_pipeline.ingest.run import ensure_schema_files, ingest_module
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
+from salestier_pipeline.profiles.maps import write_profile_maps
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.schema import ALL_MODULES
 from salestier_pipeline.settings import Settings
@@ -32,6 +33,7 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
     files = build_manifest(settings.landing, as_of, profiles)
     write_manifest(files, manifest_path(settings, as_of))
     ensure_schema_files(settings.raw)
+    write_profile_maps(profiles, settings.raw)
     errors = [f.error for f in files if f.error]
     if errors:
         raise dg.Failure(

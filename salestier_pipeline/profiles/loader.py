@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from salestier_pipeline.schema import ALL_MODULES, module_columns
+from salestier_pipeline.schema import ALL_MODULES, canonical, module_columns
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 BUILTIN_PROFILES = ("zoho", "fxiaoke", "reference")
@@ -50,6 +50,19 @@ class ModuleSpec:
 
 
 @dataclass(frozen=True)
+class MapRule:
+    """One raw picklist value of a profile and what it means canonically."""
+
+    raw: str
+    stage: str | None = None
+    is_won: bool = False
+    is_lost: bool = False
+    is_void: bool = False
+    probability: float | None = None
+    activity_type: str | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     """A parsed source profile."""
 
@@ -59,6 +72,9 @@ class Profile:
     default_currency: str | None = None
     description: str = ""
     path: str = ""
+    stages: tuple[MapRule, ...] = ()
+    statuses: tuple[MapRule, ...] = ()
+    activity_types: tuple[MapRule, ...] = ()
 
 
 def _fail(path: Path, node: yaml.Node | None, message: str) -> ProfileError:
@@ -147,6 +163,55 @@ def _module(path: Path, key_node: yaml.ScalarNode, node: yaml.Node) -> ModuleSpe
     return ModuleSpec(key_node.value, canonical, columns, natural_key, constants, label)
 
 
+def _flag(path: Path, node: yaml.Node, what: str) -> bool:
+    value = str(node.value).lower()
+    if value not in ("true", "false"):
+        raise _fail(path, node, f"{what} must be true or false")
+    return value == "true"
+
+
+def _stage_rules(path: Path, node: yaml.Node, section: str) -> tuple[MapRule, ...]:
+    """`stages:` / `statuses:` — raw value: {stage, won, lost, void, probability}."""
+    rules = []
+    allowed = {"stage", "won", "lost", "void", "probability"} if section == "stages" else {"won", "lost", "void"}
+    for key, value in _mapping_items(node):
+        opts = {k.value: v for k, v in _mapping_items(value)}
+        if not isinstance(value, yaml.MappingNode) and not (isinstance(value, yaml.ScalarNode) and not value.value):
+            raise _fail(path, value, f"{section}: '{key.value}' must map to {{{', '.join(sorted(allowed))}}}")
+        unknown = set(opts) - allowed
+        if unknown:
+            raise _fail(path, value, f"{section}: '{key.value}' has unknown key(s) {sorted(unknown)}")
+        stage = opts["stage"].value if "stage" in opts else None
+        if stage is not None and stage not in canonical()["stages"]:
+            raise _fail(path, opts["stage"], f"stage '{stage}' is not one of {', '.join(canonical()['stages'])}")
+        probability = None
+        if "probability" in opts:
+            try:
+                probability = float(opts["probability"].value)
+            except ValueError:
+                raise _fail(path, opts["probability"], "probability must be a number 0-100") from None
+            if not 0 <= probability <= 100:
+                raise _fail(path, opts["probability"], "probability must be a number 0-100")
+        won = _flag(path, opts["won"], "won") if "won" in opts else False
+        lost = _flag(path, opts["lost"], "lost") if "lost" in opts else False
+        void = _flag(path, opts["void"], "void") if "void" in opts else False
+        if section == "stages" and stage is None and not lost:
+            raise _fail(path, value, f"stages: '{key.value}' needs a stage (or lost: true)")
+        rules.append(MapRule(str(key.value), stage, won, lost, void, probability))
+    return tuple(rules)
+
+
+def _activity_rules(path: Path, node: yaml.Node) -> tuple[MapRule, ...]:
+    """`activity_types:` — raw value: canonical activity type."""
+    rules = []
+    for key, value in _mapping_items(node):
+        if value.value not in canonical()["activity_types"]:
+            raise _fail(path, value, f"activity type '{value.value}' is not one of "
+                        f"{', '.join(canonical()['activity_types'])}")
+        rules.append(MapRule(str(key.value), activity_type=value.value))
+    return tuple(rules)
+
+
 def load_profile(path: Path) -> Profile:
     """Parse and validate one profile file; raise ProfileError naming file and line."""
     path = Path(path)
@@ -159,7 +224,8 @@ def load_profile(path: Path) -> Profile:
     if not isinstance(root, yaml.MappingNode):
         raise _fail(path, root, "a profile must be a mapping with 'name' and 'modules'")
     top = {k.value: (k, v) for k, v in _mapping_items(root)}
-    unknown = set(top) - {"name", "description", "date_order", "default_currency", "modules"}
+    unknown = set(top) - {"name", "description", "date_order", "default_currency", "modules",
+                          "stages", "statuses", "activity_types"}
     if unknown:
         raise _fail(path, root, f"unknown top-level key(s) {sorted(unknown)}")
     for key in ("name", "modules"):
@@ -179,7 +245,10 @@ def load_profile(path: Path) -> Profile:
     if not modules:
         raise _fail(path, top["modules"][1], "no modules")
     description = top["description"][1].value if "description" in top else ""
-    return Profile(name, modules, date_order, currency, description, str(path))
+    stages = _stage_rules(path, top["stages"][1], "stages") if "stages" in top else ()
+    statuses = _stage_rules(path, top["statuses"][1], "statuses") if "statuses" in top else ()
+    activity_types = _activity_rules(path, top["activity_types"][1]) if "activity_types" in top else ()
+    return Profile(name, modules, date_order, currency, description, str(path), stages, statuses, activity_types)
 
 
 def load_profiles(user_dir: Path | None = None) -> dict[str, Profile]:

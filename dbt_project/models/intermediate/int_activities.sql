@@ -42,7 +42,7 @@ resolved as (
         a.owner_name,
         a.duration_minutes
     from activities as a
-    {{ join_source_map('tm', 'activity_type_map', 'activity_type_raw', 'a.source_system', 'a.activity_type_raw') }}
+    {{ join_source_map('tm', 'int_activity_type_map', 'activity_type_raw', 'a.source_system', 'a.activity_type_raw') }}
     {{ join_account('a', 'a.source_system', 'a.account_ref_id', 'a.account_name_norm') }}
     {{ join_rep('a', 'null', 'a.owner_name') }}
     left join deal_names as by_deal

@@ -40,8 +40,8 @@ mapped as (
         ) as is_lost_flag,
         coalesce({{ source_map_value('st', 'status_raw', 'is_void') }}, false) as is_void
     from versions as v
-    {{ join_source_map('sm', 'stage_map', 'stage_raw', 'v.source_system', 'v.stage_raw') }}
-    {{ join_source_map('st', 'status_map', 'status_raw', 'v.source_system', 'v.status_raw') }}
+    {{ join_source_map('sm', 'int_stage_map', 'stage_raw', 'v.source_system', 'v.stage_raw') }}
+    {{ join_source_map('st', 'int_status_map', 'status_raw', 'v.source_system', 'v.status_raw') }}
 ),
 
 final as (

@@ -33,9 +33,9 @@ stale_deal as (
         owner_rep_id as rep_id,
         owner_rep_id,
         opportunity_id as entity_key,
-        'open deal ''' || opportunity_name || ''' at ' || stage || ': ' || days_since_touch
+        'open deal ''' || coalesce(opportunity_name, opportunity_id) || ''' at ' || coalesce(stage, 'unmapped stage') || ': ' || days_since_touch
             || ' days since the last activity or stage change (limit ' || stale_days || ' days at this stage); amount '
-            || printf('%.2f', amount_value) as detail,
+            || coalesce(printf('%.2f', amount_value), 'not set') as detail,
         cast(days_since_touch as double) as metric_value,
         cast(stale_days as double) as threshold
     from deals
@@ -51,9 +51,9 @@ overdue_deal as (
         owner_rep_id,
         owner_rep_id,
         opportunity_id,
-        'deal ''' || opportunity_name || ''' expected to close on ' || cast(close_date as varchar) || ', '
-            || {{ days_between('close_date', as_of()) }} || ' days ago, still open at ' || stage
-            || '; amount ' || printf('%.2f', amount_value),
+        'deal ''' || coalesce(opportunity_name, opportunity_id) || ''' expected to close on ' || cast(close_date as varchar) || ', '
+            || {{ days_between('close_date', as_of()) }} || ' days ago, still open at ' || coalesce(stage, 'unmapped stage')
+            || '; amount ' || coalesce(printf('%.2f', amount_value), 'not set'),
         cast({{ days_between('close_date', as_of()) }} as double),
         0.0
     from deals
