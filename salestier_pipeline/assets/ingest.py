@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 
 from salestier_pipeline.ingest.manifest import build_manifest, read_manifest, write_manifest
-from salestier_pipeline.ingest.run import ensure_schema_files, ingest_module
+from salestier_pipeline.ingest.run import FileResult, ensure_schema_files, ingest_module, write_file_results
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.profiles.maps import write_profile_maps
@@ -34,6 +34,11 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
     write_manifest(files, manifest_path(settings, as_of))
     ensure_schema_files(settings.raw)
     write_profile_maps(profiles, settings.raw)
+    unrecognised = [
+        FileResult(f.source, "unknown", f.rel, f.sha256, f.export_date, status="failed", error=f.error)
+        for f in files if f.error
+    ]
+    write_file_results(settings.raw, as_of, "_landing", unrecognised)  # rewritten each run, maybe empty
     errors = [f.error for f in files if f.error]
     if errors:
         raise dg.Failure(
