@@ -82,7 +82,7 @@ def read_csv_text(text: str, label: str) -> tuple[list[str], pd.DataFrame, pd.Se
         frame = pd.read_csv(
             io.StringIO(text),
             sep=sep,
-            dtype=str,
+            dtype="string[pyarrow]",
             keep_default_na=False,
             na_values=[""],
             skip_blank_lines=True,

@@ -14,6 +14,7 @@ from salestier_pipeline.ingest.decode import DecodedFile
 from salestier_pipeline.ingest.headers import HeaderMatch
 from salestier_pipeline.ingest.parse import (
     Parsed,
+    fold_width,
     out_of_range,
     parse_amount,
     parse_datetime,
@@ -87,16 +88,15 @@ def derive_ids(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     def norm(column: str) -> pd.Series:
         if column not in frame:
             return pd.Series(pd.NA, index=frame.index, dtype="string")
-        values = frame[column].astype("string")
-        return values.str.normalize("NFKC").str.strip().str.lower()
+        return fold_width(frame[column]).str.strip().str.lower()
 
     parts = pd.DataFrame({f"k{i}": norm(c) for i, c in enumerate(key)}, index=frame.index)
-    empty = parts.isna().all(axis=1)
-    joined = parts.fillna("").agg("\x1f".join, axis=1) if len(parts) else pd.Series([], dtype="string")
+    empty = parts.isna().all(axis=1).to_numpy()
+    joined = " || chr(31) || ".join(f"coalesce(k{i}, '')" for i in range(len(key)))
     con = duckdb.connect()
     try:
-        con.register("joined_df", pd.DataFrame({"v": joined.astype("string")}))
-        ids = con.execute("select 'nk-' || substr(md5(v), 1, 20) as h from joined_df").df()["h"]
+        con.register("parts", parts.reset_index(drop=True))
+        ids = con.execute(f"select 'nk-' || substr(md5({joined}), 1, 20) as h from parts").df()["h"]
     finally:
         con.close()
     ids.index = frame.index

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -25,9 +27,25 @@ class Parsed:
     how: str = ""
 
 
+_WIDE = "[\u3000\uff01-\uff5e\uffe0-\uffe6]"
+
+
+def fold_width(series: pd.Series) -> pd.Series:
+    """NFKC-fold only the cells holding full-width forms (１２３, ￥, （）, ideographic space).
+
+    Folding every cell costs a Python call per value; most cells are plain.
+    """
+    s = series.astype("string[pyarrow]")
+    wide = s.str.contains(_WIDE, regex=True).fillna(False).astype(bool)
+    if wide.any():
+        s = s.copy()
+        s[wide] = s[wide].str.normalize("NFKC")
+    return s
+
+
 def _text(series: pd.Series) -> pd.Series:
-    """Trimmed NFKC text (full-width digits and symbols folded); empty → NA."""
-    s = series.astype("string").str.normalize("NFKC").str.strip()
+    """Trimmed text with full-width digits and symbols folded; empty → NA."""
+    s = fold_width(series).str.strip()
     return s.mask(s == "")
 
 
@@ -82,23 +100,55 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 SAMPLE = 2000
 
 
+@cache
+def _duck() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process: connecting costs more than parsing a column."""
+    return duckdb.connect()
+
+
+def _strptime(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """DuckDB's vectorised try_strptime over a list of formats (first match wins)."""
+    con = _duck().cursor()
+    try:
+        con.register("cells", pd.DataFrame({"v": text.reset_index(drop=True)}))
+        fmt_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in formats) + "]"
+        values = con.execute(f"select try_strptime(v, {fmt_list}) as t from cells").df()["t"]
+    finally:
+        con.close()
+    values.index = text.index
+    return values.astype("datetime64[us]")
+
+
 def _parse_family(text: pd.Series, family: str) -> pd.Series:
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    for fmt in FAMILIES[family]:
-        todo = out.isna() & text.notna()
-        if not todo.any():
-            break
-        part = text[todo]
-        if fmt == "epoch_ms":
-            digits = part.where(part.str.fullmatch(r"\d{12,13}").fillna(False).astype(bool))
-            values = pd.to_datetime(pd.to_numeric(digits, errors="coerce"), unit="ms", errors="coerce")
-        elif fmt == "excel_serial":
-            num = part.where(part.str.fullmatch(r"\d{4,5}(\.\d+)?").fillna(False).astype(bool))
-            values = EXCEL_EPOCH + pd.to_timedelta(pd.to_numeric(num, errors="coerce").round(6), unit="D")
-        else:
-            values = pd.to_datetime(part, format=fmt, errors="coerce")
-        out.loc[todo] = values.astype("datetime64[us]")
-    return out
+    formats = FAMILIES[family]
+    if family == "ISO8601":
+        return pd.to_datetime(text, format="ISO8601", errors="coerce").astype("datetime64[us]")
+    if family == "epoch_ms":
+        digits = text.where(text.str.fullmatch(r"\d{12,13}").fillna(False).astype(bool))
+        values = pd.to_datetime(pd.to_numeric(digits, errors="coerce"), unit="ms", errors="coerce")
+        return values.astype("datetime64[us]")
+    if family == "excel_serial":
+        num = text.where(text.str.fullmatch(r"\d{4,5}(\.\d+)?").fillna(False).astype(bool))
+        days = pd.to_numeric(num, errors="coerce").round(6)
+        return (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).astype("datetime64[us]")
+    return _strptime(text, formats)
+
+
+AMBIGUOUS = {"MM/dd/yyyy", "dd/MM/yyyy"}
+
+
+def _shortlist(sample: pd.Series, families: list[str]) -> list[str]:
+    """Families worth parsing the whole column with: the first that reads the whole
+    sample (plus its d/m twin, which only the full column can rule out), else the best."""
+    scores: dict[str, int] = {}
+    for family in families:
+        scores[family] = int(_parse_family(sample, family).notna().sum())
+        if scores[family] == len(sample):
+            if family in AMBIGUOUS:
+                return [family, *sorted(AMBIGUOUS - {family})]
+            return [family]
+    top = max(scores.values())
+    return [f for f in families if scores[f] == top]
 
 
 def parse_datetime(series: pd.Series, date_order: str = "YMD", excel: bool = False) -> Parsed:
@@ -118,9 +168,7 @@ def parse_datetime(series: pd.Series, date_order: str = "YMD", excel: bool = Fal
         families.remove("dd/MM/yyyy")
         families.insert(1, "dd/MM/yyyy")
     sample = present.iloc[:: max(1, len(present) // SAMPLE)]
-    scores = {f: int(_parse_family(sample, f).notna().sum()) for f in families}
-    top = max(scores.values())
-    shortlist = [f for f in families if scores[f] == top]
+    shortlist = _shortlist(sample, families)
     best: tuple[int, str, pd.Series] | None = None
     for family in shortlist:
         values = _parse_family(text, family)
