@@ -8,6 +8,8 @@ from salestier_pipeline.ingest.run import FileResult, ensure_schema_files, inges
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.profiles.maps import write_profile_maps
+from salestier_pipeline.quality.gx_adapter import check_specs, failures_text, to_check_results, validate_frame
+from salestier_pipeline.quality.raw_checks import picklist_maps, raw_check_frame
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.schema import ALL_MODULES
 from salestier_pipeline.settings import Settings
@@ -56,28 +58,36 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
 
 
 def build_ingest_asset(module: str) -> dg.AssetsDefinition:
-    """One asset per canonical module: its landing files → raw Parquet + quarantine."""
+    """One asset per canonical module: its landing files → raw Parquet + quarantine, then its GX suite."""
+    key = dg.AssetKey(["raw", module])
 
     @dg.asset(
-        key_prefix=["raw"],
-        name=module,
+        key=key,
         group_name=INGEST_GROUP,
         partitions_def=as_of_partitions,
         deps=[landing_manifest],
         kinds={"python", "parquet"},
+        check_specs=check_specs("raw", module, key),
         description=f"Raw `{module}` rows of every export batch <= the as-of date, typed to the canonical schema.",
     )
-    def _ingest(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
+    def _ingest(context: dg.AssetExecutionContext, salestier: SalesTierResource):
         settings = salestier.settings()
         as_of = context.partition_key
         manifest = read_manifest(manifest_path(settings, as_of))
         profiles = load_profiles(settings.profiles_dir)
         results = ingest_module(module, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share)
+        frame = raw_check_frame(settings.raw, module, as_of, picklist_maps(profiles))
+        outcomes = validate_frame(frame, "raw", module)
+        yield from to_check_results(outcomes, key)
+        failed = failures_text(outcomes, f"raw/{module}")
+        if failed:
+            raise dg.Failure(description=f"blocking data-quality check(s) failed:\n{failed}",
+                             metadata={"failed_checks": dg.MetadataValue.md(failed)})
         table = "\n".join(
             f"| {r.source_file} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} | {r.extra_columns or ''} |"
             for r in results
         )
-        return dg.MaterializeResult(metadata={
+        yield dg.MaterializeResult(metadata={
             "files": len(results),
             "rows_loaded": sum(r.rows_loaded for r in results),
             "rows_quarantined": sum(r.rows_quarantined for r in results),
@@ -87,6 +97,7 @@ def build_ingest_asset(module: str) -> dg.AssetsDefinition:
             ),
         })
 
+    _ingest.__name__ = f"ingest_{module}"
     return _ingest
 
 

@@ -1,30 +1,53 @@
-"""Publish assets: run only after every upstream asset and blocking check succeeded."""
+"""Publish assets: write the candidate, audit it with the published-layer suites, then swap it in.
+
+They run only after every upstream asset and blocking check succeeded; a failed
+audit discards the candidate and leaves the live outputs byte-identical.
+"""
 
 import dagster as dg
 import duckdb
 
 from salestier_pipeline.assets.dbt import WAREHOUSE_POOL
 from salestier_pipeline.partitions import as_of_partitions
-from salestier_pipeline.publish.serving import publish
+from salestier_pipeline.publish.serving import build_candidate, discard, swap_candidate
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.publish.tier_lists import write_tier_lists
+from salestier_pipeline.quality.gx_adapter import check_specs, failures_text, to_check_results
+from salestier_pipeline.quality.serving_checks import validate_serving
 from salestier_pipeline.resources import SalesTierResource
 
 PUBLISH_GROUP = "publish"
+SERVING_KEY = dg.AssetKey(["serving", "salestier_duckdb"])
+SERVING_CHECKS = [spec for t in PUBLISHED_TABLES for spec in check_specs("serving", t, SERVING_KEY, prefix=f"{t}__")]
 
 
 @dg.asset(
-    key=["serving", "salestier_duckdb"],
+    key=SERVING_KEY,
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
     deps=[dg.AssetKey([t]) for t in PUBLISHED_TABLES],
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "parquet"},
-    description="serving/salestier.duckdb (BI tools, read-only) and serving/parquet/, swapped in atomically.",
+    check_specs=SERVING_CHECKS,
+    description="serving/salestier.duckdb (BI tools, read-only) and serving/parquet/: written beside the live "
+    "files, audited with the published-layer GX suites, then swapped in atomically.",
 )
-def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
+def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierResource):
     settings = salestier.settings()
-    counts = publish(settings.warehouse, settings.serving_dir)
+    candidate = build_candidate(settings.warehouse, settings.serving_dir)
+    try:
+        outcomes = validate_serving(candidate.db, candidate.warehouse_counts)
+        for table, table_outcomes in outcomes.items():
+            yield from to_check_results(table_outcomes, SERVING_KEY, prefix=f"{table}__")
+        failed = "\n".join(filter(None, (failures_text(o, table) for table, o in outcomes.items())))
+        if failed:
+            raise dg.Failure(
+                description=f"published-layer check(s) failed; nothing was published:\n{failed}",
+                metadata={"failed_checks": dg.MetadataValue.md(failed)},
+            )
+        swap_candidate(candidate, settings.serving_dir)
+    finally:
+        discard(candidate)
     con = duckdb.connect(str(settings.serving_db), read_only=True)
     try:
         preview = con.execute(
@@ -33,10 +56,10 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
         ).df()
     finally:
         con.close()
-    return dg.MaterializeResult(metadata={
+    yield dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.serving_db)),
-        "row_counts": dg.MetadataValue.json(counts),
-        "dagster/row_count": sum(counts.values()),
+        "row_counts": dg.MetadataValue.json(candidate.row_counts),
+        "dagster/row_count": sum(candidate.row_counts.values()),
         "tier_distribution": dg.MetadataValue.md(preview.to_markdown(index=False)),
     })
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -78,19 +79,51 @@ def swap_in(new_path: Path, live_path: Path) -> None:
         os.replace(new_path, live_path)
 
 
-def publish(warehouse: Path, serving_dir: Path) -> dict[str, int]:
-    """Build candidates next to the live outputs, then swap them in (DB last)."""
-    serving_dir.mkdir(parents=True, exist_ok=True)
-    pid = os.getpid()
-    candidate = serving_dir / f".salestier.duckdb.candidate-{pid}"
-    parquet_candidate = serving_dir / f".parquet.candidate-{pid}"
+@dataclass(frozen=True)
+class Candidate:
+    """Outputs built beside the live ones, not yet visible to readers."""
+
+    db: Path
+    parquet: Path
+    row_counts: dict[str, int]
+    warehouse_counts: dict[str, int]
+
+
+def warehouse_counts(warehouse: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, int]:
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        counts = build_serving_file(warehouse, candidate)
-        write_parquet_dir(candidate, parquet_candidate)
-        swap_in(parquet_candidate, serving_dir / "parquet")
-        swap_in(candidate, serving_dir / "salestier.duckdb")
+        return {t: con.execute(f'SELECT count(*) FROM {MARTS_SCHEMA}."{t}"').fetchone()[0] for t in tables}
     finally:
-        candidate.unlink(missing_ok=True)
-        if parquet_candidate.exists():
-            shutil.rmtree(parquet_candidate)
-    return counts
+        con.close()
+
+
+def discard_stale_candidates(serving_dir: Path) -> list[Path]:
+    """Leftovers of a run killed mid-publish; they were never visible, so they just go."""
+    stale = [p for p in serving_dir.glob(".*.candidate-*")] + [p for p in serving_dir.glob(".*.old-*")]
+    for path in stale:
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    return stale
+
+
+def build_candidate(warehouse: Path, serving_dir: Path) -> Candidate:
+    """Write: the new serving file and Parquet directory next to the live ones."""
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    discard_stale_candidates(serving_dir)
+    pid = os.getpid()
+    db = serving_dir / f".salestier.duckdb.candidate-{pid}"
+    parquet = serving_dir / f".parquet.candidate-{pid}"
+    counts = build_serving_file(warehouse, db)
+    write_parquet_dir(db, parquet)
+    return Candidate(db, parquet, counts, warehouse_counts(warehouse))
+
+
+def discard(candidate: Candidate) -> None:
+    candidate.db.unlink(missing_ok=True)
+    if candidate.parquet.exists():
+        shutil.rmtree(candidate.parquet)
+
+
+def swap_candidate(candidate: Candidate, serving_dir: Path) -> None:
+    """Publish: Parquet first, the database last (the database is what BI tools read)."""
+    swap_in(candidate.parquet, serving_dir / "parquet")
+    swap_in(candidate.db, serving_dir / "salestier.duckdb")

@@ -1,0 +1,336 @@
+"""XLSX tier lists for people: one workbook per kind, read from the serving DuckDB file.
+
+Layout (one workbook per kind, latest as-of date):
+  exports/customer_tier_list.xlsx  sheet "汇总 Summary": one row per manager x owner with A/B/C/D counts;
+                                   sheet "客户 Customers": every account, manager and owner columns first,
+                                   autofilter on, so "per owner" / "per manager" is one filter click.
+  exports/rep_tier_list.xlsx       sheet "汇总 Summary": one row per team x manager with rep-tier counts;
+                                   sheet "销售 Reps": every rep with the manager's name.
+A single filterable sheet scales to hundreds of owners (a sheet per owner does not: Excel sheet names are
+limited to 31 characters and a workbook with hundreds of tabs is unusable).
+
+Every text cell is written as a string (never a formula) and text starting with = + - @ tab or CR gets an
+apostrophe prefix, as in the CSV, so a spreadsheet never executes it even after the cell is edited.
+Bytes are deterministic for the same input: the workbook's created date is the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import xlsxwriter
+
+from salestier_pipeline.publish.tier_lists import FORMULA_PREFIXES
+
+# Excel-style fills (background) per tier; the same hues as the HTML report.
+TIER_FILLS: dict[str, str] = {"A": "#C6EFCE", "B": "#DDEBF7", "C": "#FFEB9C", "D": "#F8CBAD"}
+REP_TIER_FILLS: dict[str, str] = {"top": "#C6EFCE", "core": "#DDEBF7", "developing": "#FFEB9C"}
+
+# Column -> Chinese label; the header shows "label\ncolumn" so people and re-imports both understand it.
+LABELS: dict[str, str] = {
+    "as_of_date": "统计日期", "account_id": "客户编号", "account_name": "客户名称", "source_system": "来源系统",
+    "owner_rep_id": "负责人编号", "owner_name": "负责人", "manager_rep_id": "经理编号", "manager_name": "经理",
+    "team": "团队", "region": "区域", "tier": "客户等级", "previous_tier": "上期等级", "value_band": "价值档",
+    "intent_band": "意向档", "tier_reason": "分层原因", "lifecycle_stage": "生命周期", "abc_class": "ABC 分类",
+    "size_band": "规模", "days_since_last_activity": "距上次跟进天数", "service_level_days": "服务周期(天)",
+    "is_past_service_level": "超服务周期", "open_pipeline": "在途商机金额", "weighted_pipeline": "加权商机金额",
+    "bookings_365d": "近365天成交", "rep_id": "销售编号", "rep_name": "销售", "rep_tier": "销售等级",
+    "previous_rep_tier": "上期销售等级", "training_focus": "培训重点", "incentive_band": "激励档",
+    "next_period_target": "下期目标", "bookings": "成交金额", "target_amount": "目标金额", "attainment": "达成率",
+    "win_rate": "赢单率", "tier_a_accounts": "A 类客户", "tier_b_accounts": "B 类客户", "tier_c_accounts": "C 类客户",
+    "tier_d_accounts": "D 类客户", "accounts": "客户数", "accounts_past_service_level": "超服务周期客户",
+    "reps": "销售人数", "top_reps": "优秀 top", "core_reps": "骨干 core", "developing_reps": "成长 developing",
+}
+MONEY_COLUMNS = frozenset({
+    "open_pipeline", "weighted_pipeline", "bookings_365d", "next_period_target", "bookings", "target_amount",
+    "owned_value", "purchases_365d", "owned_open_pipeline",
+})
+PERCENT_COLUMNS = frozenset({"attainment", "win_rate", "attainment_percentile", "win_rate_percentile",
+                             "satisfaction", "weakest_stage_conversion", "weakest_stage_team_conversion"})
+LEAD_CUSTOMER_COLUMNS = ("manager_rep_id", "manager_name", "team", "owner_rep_id", "owner_name", "tier",
+                         "previous_tier", "account_name", "account_id")
+LEAD_REP_COLUMNS = ("team", "manager_rep_id", "manager_name", "rep_id", "rep_name", "rep_tier")
+MAX_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: a table with a header row; fills colour the cells of the named columns by value."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    fills: dict[str, dict[str, str]]
+    freeze_columns: int = 0
+    total_row: tuple[Any, ...] | None = None
+
+
+def safe_text(value: str) -> str:
+    """Apostrophe-prefix text a spreadsheet would read as a formula (same rule as the CSV tier lists)."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def display_width(text: str) -> int:
+    """Character cells on screen: CJK characters take two, which Excel's width unit does not know."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def header_label(column: str) -> str:
+    label = LABELS.get(column)
+    return f"{label}\n{column}" if label else column
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()]
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> tuple[tuple[str, ...], list]:
+    cursor = con.execute(sql, list(params))
+    return tuple(d[0] for d in cursor.description), cursor.fetchall()
+
+
+def _latest(con: duckdb.DuckDBPyConnection, table: str) -> dt.date | None:
+    return con.execute(f'SELECT max(as_of_date) FROM "{table}"').fetchone()[0]
+
+
+def _ordered(lead: Sequence[str], available: Sequence[str]) -> list[str]:
+    """Lead columns first (when present), then the rest in table order."""
+    return [c for c in lead if c in available] + [c for c in available if c not in lead]
+
+
+def customer_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Sheet]:
+    """Summary per manager x owner, and the full list with the manager resolved through rep_tier_list."""
+    cols = _columns(con, "customer_tier_list")
+    own = [c for c in cols if c not in ("manager_rep_id", "team")]
+    joined = (
+        "SELECT " + ", ".join(f'c."{c}"' for c in own)
+        + ", r.manager_rep_id, r.team, m.rep_name AS manager_name FROM customer_tier_list c "
+        "LEFT JOIN rep_tier_list r ON r.rep_id = c.owner_rep_id AND r.as_of_date = c.as_of_date "
+        "LEFT JOIN rep_tier_list m ON m.rep_id = r.manager_rep_id AND m.as_of_date = c.as_of_date "
+        "WHERE c.as_of_date = ?"
+    )
+    order = _ordered(LEAD_CUSTOMER_COLUMNS, [*own, "manager_rep_id", "team", "manager_name"])
+    select = ", ".join(f'"{c}"' for c in order)
+    columns, rows = _query(
+        con, f"SELECT {select} FROM ({joined}) ORDER BY manager_rep_id NULLS LAST, owner_rep_id NULLS LAST, "
+        "tier NULLS LAST, account_name, account_id", [as_of])
+    summary_columns, summary = _query(con, f"""
+        SELECT manager_rep_id, any_value(manager_name) AS manager_name, any_value(team) AS team,
+               owner_rep_id, any_value(owner_name) AS owner_name,
+               count(*) FILTER (tier = 'A') AS tier_a_accounts, count(*) FILTER (tier = 'B') AS tier_b_accounts,
+               count(*) FILTER (tier = 'C') AS tier_c_accounts, count(*) FILTER (tier = 'D') AS tier_d_accounts,
+               count(*) AS accounts, count(*) FILTER (is_past_service_level) AS accounts_past_service_level,
+               sum(open_pipeline) AS open_pipeline, sum(bookings_365d) AS bookings_365d
+        FROM ({joined}) GROUP BY manager_rep_id, owner_rep_id
+        ORDER BY manager_rep_id NULLS LAST, owner_rep_id NULLS LAST""", [as_of])
+    total = ("合计 Total", None, None, None, None, *(
+        sum(r[i] or 0 for r in summary) for i in range(5, len(summary_columns))))
+    tier_header_fill = {f"tier_{t.lower()}_accounts": fill for t, fill in TIER_FILLS.items()}
+    return [
+        Sheet("汇总 Summary", summary_columns, summary, {"__header__": tier_header_fill}, 5, total),
+        Sheet("客户 Customers", columns, rows, {"tier": TIER_FILLS, "previous_tier": TIER_FILLS}, 8),
+    ]
+
+
+def rep_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Sheet]:
+    """Summary per team x manager with rep-tier counts, and the full rep list with the manager's name."""
+    cols = _columns(con, "rep_tier_list")
+    joined = (
+        "SELECT " + ", ".join(f'r."{c}"' for c in cols) + ", m.rep_name AS manager_name FROM rep_tier_list r "
+        "LEFT JOIN rep_tier_list m ON m.rep_id = r.manager_rep_id AND m.as_of_date = r.as_of_date "
+        "WHERE r.as_of_date = ?"
+    )
+    order = _ordered(LEAD_REP_COLUMNS, [*cols, "manager_name"])
+    select = ", ".join(f'"{c}"' for c in order)
+    columns, rows = _query(con, f"SELECT {select} FROM ({joined}) ORDER BY team NULLS LAST, "
+                                "CASE rep_tier WHEN 'top' THEN 1 WHEN 'core' THEN 2 WHEN 'developing' THEN 3 END, "
+                                "rep_id", [as_of])
+    money = "".join(f", sum({c}) AS {c}" for c in ("bookings", "target_amount") if c in cols)
+    summary_columns, summary = _query(con, f"""
+        SELECT team, manager_rep_id, any_value(manager_name) AS manager_name,
+               count(*) FILTER (rep_tier = 'top') AS top_reps, count(*) FILTER (rep_tier = 'core') AS core_reps,
+               count(*) FILTER (rep_tier = 'developing') AS developing_reps, count(*) AS reps,
+               sum(next_period_target) AS next_period_target{money}
+        FROM ({joined}) GROUP BY team, manager_rep_id ORDER BY team NULLS LAST, manager_rep_id NULLS LAST""",
+        [as_of])
+    total = ("合计 Total", None, None, *(sum(r[i] or 0 for r in summary) for i in range(3, len(summary_columns))))
+    header_fill = {f"{t}_reps": fill for t, fill in REP_TIER_FILLS.items()}
+    return [
+        Sheet("汇总 Summary", summary_columns, summary, {"__header__": header_fill}, 3, total),
+        Sheet("销售 Reps", columns, rows, {"rep_tier": REP_TIER_FILLS, "previous_rep_tier": REP_TIER_FILLS}, 5),
+    ]
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+def column_widths(sheet: Sheet) -> list[float]:
+    """Width per column from the widest header line or value, clamped so long reasons stay readable."""
+    sample = sheet.rows[:2000] + ([sheet.total_row] if sheet.total_row else [])
+    widths = []
+    for i, column in enumerate(sheet.columns):
+        header = max(display_width(line) for line in header_label(column).split("\n"))
+        values = [display_width(_cell_text(row[i])) for row in sample]
+        widths.append(min(MAX_WIDTH, max(6, header, *values) + 2))
+    return widths
+
+
+class _Formats:
+    """Cache of xlsxwriter formats keyed by (number format, fill, bold)."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.book = book
+        self.cache: dict[tuple[str | None, str | None, bool], Any] = {}
+
+    def get(self, num_format: str | None = None, fill: str | None = None, bold: bool = False) -> Any:
+        key = (num_format, fill, bold)
+        if key not in self.cache:
+            props: dict[str, Any] = {"valign": "top"}
+            if num_format:
+                props["num_format"] = num_format
+            if fill:
+                props.update(bg_color=fill, pattern=1)
+            if bold:
+                props["bold"] = True
+            self.cache[key] = self.book.add_format(props)
+        return self.cache[key]
+
+
+def _number_format(column: str, value: Any) -> str | None:
+    if isinstance(value, dt.datetime):
+        return "yyyy-mm-dd hh:mm"
+    if isinstance(value, dt.date):
+        return "yyyy-mm-dd"
+    if column in MONEY_COLUMNS:
+        return "#,##0"
+    if column in PERCENT_COLUMNS:
+        return "0.0%"
+    return None
+
+
+def write_cell(ws: Any, row: int, col: int, value: Any, column: str, formats: _Formats,
+               fill: str | None = None, bold: bool = False) -> None:
+    """Write one value with an explicit type: text is always a string cell, never a formula or URL."""
+    fmt = formats.get(_number_format(column, value), fill, bold)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, int | float | Decimal):
+        number = float(value)
+        if math.isfinite(number):
+            ws.write_number(row, col, number, fmt)
+        else:
+            ws.write_string(row, col, str(value), fmt)
+    elif isinstance(value, dt.datetime | dt.date):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, safe_text(str(value)), fmt)
+
+
+def write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, formats: _Formats) -> None:
+    """Header row (wrapped bilingual labels), frozen panes, autofilter, widths and tier fills."""
+    ws = book.add_worksheet(sheet.name)
+    header_fills = sheet.fills.get("__header__", {})
+    header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#1F3A5F",
+                              "font_color": "#FFFFFF", "border": 1, "border_color": "#D0D7E2"})
+    header_cache: dict[str, Any] = {}
+    for col, column in enumerate(sheet.columns):
+        fmt = header
+        if column in header_fills:
+            fill = header_fills[column]
+            fmt = header_cache.setdefault(fill, book.add_format(
+                {"bold": True, "text_wrap": True, "valign": "top", "bg_color": fill, "border": 1,
+                 "border_color": "#D0D7E2"}))
+        ws.write_string(0, col, header_label(column), fmt)
+    ws.set_row(0, 32)
+    for r, values in enumerate(sheet.rows, start=1):
+        for col, (column, value) in enumerate(zip(sheet.columns, values, strict=True)):
+            fill = sheet.fills.get(column, {}).get(value) if isinstance(value, str) else None
+            write_cell(ws, r, col, value, column, formats, fill)
+    last = len(sheet.rows)
+    if sheet.total_row is not None:
+        last += 1
+        for col, (column, value) in enumerate(zip(sheet.columns, sheet.total_row, strict=True)):
+            write_cell(ws, last, col, value, column, formats, None, bold=True)
+    for col, width in enumerate(column_widths(sheet)):
+        ws.set_column(col, col, width)
+    ws.freeze_panes(1, sheet.freeze_columns)
+    ws.autofilter(0, 0, max(len(sheet.rows), 1), max(len(sheet.columns) - 1, 0))
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet], title: str, as_of: dt.date) -> Path:
+    """Write atomically (temp file + rename) with properties pinned to the as-of date for stable bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    book = xlsxwriter.Workbook(str(tmp), {
+        "in_memory": True, "remove_timezone": True,
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    })
+    try:
+        book.set_properties({
+            "title": title, "subject": f"as of {as_of.isoformat()}", "author": "SalesTier", "company": "SalesTier",
+            "created": dt.datetime.combine(as_of, dt.time()),
+        })
+        formats = _Formats(book)
+        for sheet in sheets:
+            write_sheet(book, sheet, formats)
+    finally:
+        book.close()
+    os.replace(tmp, path)
+    return path
+
+
+def _with_serving(serving_db: Path, table: str, as_of: dt.date | None):
+    con = duckdb.connect(str(serving_db), read_only=True)
+    return con, as_of or _latest(con, table)
+
+
+def write_customer_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = None) -> Path | None:
+    """Customer tier list workbook of one as-of date (default: the latest); None when the table is empty."""
+    con, day = _with_serving(serving_db, "customer_tier_list", as_of)
+    try:
+        if day is None:
+            return None
+        sheets = customer_sheets(con, day)
+    finally:
+        con.close()
+    return write_workbook(path, sheets, f"客户分层清单 Customer tier list {day.isoformat()}", day)
+
+
+def write_rep_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = None) -> Path | None:
+    """Rep tier list workbook of one as-of date (default: the latest); None when the table is empty."""
+    con, day = _with_serving(serving_db, "rep_tier_list", as_of)
+    try:
+        if day is None:
+            return None
+        sheets = rep_sheets(con, day)
+    finally:
+        con.close()
+    return write_workbook(path, sheets, f"销售分层清单 Rep tier list {day.isoformat()}", day)
+
+
+def write_tier_workbooks(serving_db: Path, exports_dir: Path) -> dict[str, Path]:
+    """Both workbooks of the latest as-of date into exports_dir, beside the CSV tier lists."""
+    written = {
+        "customer_tier_list_xlsx": write_customer_tier_xlsx(serving_db, exports_dir / "customer_tier_list.xlsx"),
+        "rep_tier_list_xlsx": write_rep_tier_xlsx(serving_db, exports_dir / "rep_tier_list.xlsx"),
+    }
+    return {k: v for k, v in written.items() if v is not None}

@@ -1,0 +1,179 @@
+"""A small adapter from Great Expectations 1.x results to Dagster asset checks.
+
+dagster-ge is pinned below GX 1.0, so this is ours: suites are committed JSON
+under expectations/<layer>/<name>.json; each expectation's `meta.check` names
+the Dagster check, its `severity` decides blocking (critical → ERROR, blocks
+downstream; warning / info → WARN).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+import salestier_pipeline.quality  # noqa: F401  (sets the GX environment first)
+from salestier_pipeline.settings import PROJECT_ROOT
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One expectation's verdict in plain data (no GX objects leak out)."""
+
+    check: str
+    passed: bool
+    critical: bool
+    description: str
+    expectation: str
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    sample: list[Any] = field(default_factory=list)
+    observed: Any = None
+
+
+def suite_path(layer: str, name: str) -> Path:
+    return EXPECTATIONS_DIR / layer / f"{name}.json"
+
+
+@cache
+def load_suite_json(layer: str, name: str) -> dict:
+    return json.loads(suite_path(layer, name).read_text(encoding="utf-8"))
+
+
+def check_names(layer: str, name: str) -> list[tuple[str, str, bool]]:
+    """(check name, description, critical) for each expectation of a suite."""
+    return [
+        (e["meta"]["check"], e["meta"].get("description", ""), e.get("severity", "critical") == "critical")
+        for e in load_suite_json(layer, name)["expectations"]
+    ]
+
+
+def check_specs(layer: str, name: str, asset_key: dg.AssetKey, prefix: str = "") -> list[dg.AssetCheckSpec]:
+    """Declared at definition time so the checks show on the asset in the UI."""
+    return [
+        dg.AssetCheckSpec(f"{prefix}{check}", asset=asset_key, description=f"[GX {layer}] {desc}", blocking=critical)
+        for check, desc, critical in check_names(layer, name)
+    ]
+
+
+@cache
+def _gx_context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def validate_frame(
+    frame: pd.DataFrame, layer: str, name: str, runtime_kwargs: dict[str, dict[str, Any]] | None = None
+) -> list[CheckOutcome]:
+    """Run one suite on a pandas frame; runtime_kwargs fill values known only at run time."""
+    import great_expectations as gx
+
+    spec = load_suite_json(layer, name)
+    runtime_kwargs = runtime_kwargs or {}
+    context = _gx_context()
+    source_name = f"{layer}_{name}"
+    try:
+        source = context.data_sources.get(source_name)
+    except (KeyError, ValueError):
+        source = context.data_sources.add_pandas(source_name)
+    try:
+        asset = source.get_asset("frame")
+    except (LookupError, ValueError):
+        asset = source.add_dataframe_asset("frame")
+    try:
+        batch_def = asset.get_batch_definition("all")
+    except (KeyError, ValueError):
+        batch_def = asset.add_batch_definition_whole_dataframe("all")
+    batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+
+    outcomes = []
+    for item in spec["expectations"]:
+        check = item["meta"]["check"]
+        kwargs = {**item["kwargs"], **runtime_kwargs.get(check, {})}
+        critical = item.get("severity", "critical") == "critical"
+        description = item["meta"].get("description", "")
+        column = kwargs.get("column")
+        if column is not None and column not in frame.columns:
+            outcomes.append(CheckOutcome(check, False, critical, description, item["type"],
+                                         observed=f"column {column} missing"))
+            continue
+        if any(v is None for k, v in kwargs.items() if k == "value"):
+            outcomes.append(CheckOutcome(check, True, critical, description, item["type"], observed="not evaluated"))
+            continue
+        expectation_cls = gx.expectations.registry.get_expectation_impl(item["type"])
+        result = batch.validate(expectation_cls(**kwargs, meta=item.get("meta")))
+        res = result.result or {}
+        outcomes.append(CheckOutcome(
+            check=check,
+            passed=bool(result.success),
+            critical=critical,
+            description=description,
+            expectation=item["type"],
+            unexpected_count=res.get("unexpected_count"),
+            unexpected_percent=res.get("unexpected_percent"),
+            sample=_jsonable(list(res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]),
+            observed=_jsonable(res.get("observed_value")),
+        ))
+    return outcomes
+
+
+def to_check_results(
+    outcomes: list[CheckOutcome], asset_key: dg.AssetKey, prefix: str = ""
+) -> list[dg.AssetCheckResult]:
+    """critical → ERROR (blocking), otherwise WARN; failing counts and samples as metadata."""
+    results = []
+    for o in outcomes:
+        metadata: dict[str, Any] = {"expectation": o.expectation}
+        if o.unexpected_count is not None:
+            metadata["unexpected_count"] = int(o.unexpected_count)
+        if o.unexpected_percent is not None:
+            metadata["unexpected_percent"] = float(round(o.unexpected_percent, 4))
+        if o.sample:
+            metadata["sample_values"] = dg.MetadataValue.json(o.sample)
+        if o.observed is not None:
+            metadata["observed"] = str(o.observed)
+        results.append(dg.AssetCheckResult(
+            asset_key=asset_key,
+            check_name=f"{prefix}{o.check}",
+            passed=o.passed,
+            severity=dg.AssetCheckSeverity.ERROR if o.critical else dg.AssetCheckSeverity.WARN,
+            metadata=metadata,
+            description=o.description,
+        ))
+    return results
+
+
+def failures_text(outcomes: list[CheckOutcome], table: str, critical_only: bool = True) -> str:
+    """One line per failed check: which check, which table, which values."""
+    lines = []
+    for o in outcomes:
+        if o.passed or (critical_only and not o.critical):
+            continue
+        detail = f"{o.unexpected_count} unexpected" if o.unexpected_count is not None else f"observed {o.observed}"
+        sample = f"; e.g. {o.sample}" if o.sample else ""
+        lines.append(f"check '{o.check}' failed on {table}: {detail}{sample}")
+    return "\n".join(lines)
