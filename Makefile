@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(abspath $(SALESTIER_HOME))/dagster
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install manifest run test bench lint dev clean
+.PHONY: install system-deps manifest run test bench lint dev clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+# Debian packages some tests need (Chromium, PostgreSQL 15, CJK fonts); idempotent, root only when missing.
+system-deps:
+	bash .ci/setup-system.sh
+
 # dagster-dbt needs a parsed manifest before the definitions can be imported.
 manifest: install
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --target-path target
@@ -26,7 +30,7 @@ manifest: install
 run: manifest
 	$(BIN)/salestier run --demo-if-empty
 
-test: manifest
+test: system-deps manifest
 	$(BIN)/pytest
 
 bench: manifest

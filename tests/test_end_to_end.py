@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -12,29 +9,20 @@ import pytest
 
 from salestier_pipeline.publish.fingerprint import table_fingerprints
 from salestier_pipeline.publish.tables import CONTRACT, HISTORICAL
-
-SALESTIER = str(Path(sys.executable).with_name("salestier"))
-
-
-def _run(home: Path, *args: str, as_of: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SALESTIER_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    env.pop("SALESTIER_AS_OF", None)
-    if as_of:
-        env["SALESTIER_AS_OF"] = as_of
-    return subprocess.run([SALESTIER, *args], env=env, capture_output=True, text=True, timeout=1200)
+from tests.runner import run_salestier
 
 
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> Path:
     home = tmp_path_factory.mktemp("home")
-    demo = _run(home, "demo", "--scale", "0.2")
+    demo = run_salestier(home, "demo", "--scale", "0.2")
     assert demo.returncode == 0, demo.stderr
     return home
 
 
 @pytest.mark.slow
 def test_full_run_publishes_every_table_and_is_idempotent(demo_home: Path) -> None:
-    first = _run(demo_home, "run")
+    first = run_salestier(demo_home, "run")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
     serving = demo_home / "serving" / "salestier.duckdb"
     con = duckdb.connect(str(serving), read_only=True)
@@ -59,7 +47,7 @@ def test_full_run_publishes_every_table_and_is_idempotent(demo_home: Path) -> No
     assert (demo_home / "serving" / "parquet" / "kpi_snapshot").is_dir()
 
     before = table_fingerprints(serving)
-    second = _run(demo_home, "run")
+    second = run_salestier(demo_home, "run")
     assert second.returncode == 0, second.stderr[-6000:]
     assert table_fingerprints(serving) == before
 
@@ -69,7 +57,7 @@ def test_earlier_as_of_adds_history_without_duplicates(demo_home: Path) -> None:
     batches = sorted(p.name for p in (demo_home / "landing" / "zoho").iterdir())
     assert len(batches) >= 2
     earlier = batches[-2]
-    run = _run(demo_home, "run", as_of=earlier)
+    run = run_salestier(demo_home, "run", as_of=earlier)
     assert run.returncode == 0, run.stderr[-6000:]
     con = duckdb.connect(str(demo_home / "serving" / "salestier.duckdb"), read_only=True)
     try:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -14,6 +11,7 @@ import pytest
 
 from salestier_pipeline.profiles import ProfileError
 from salestier_pipeline.profiles.loader import load_profile
+from tests.runner import run_salestier
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "maven_crm"
@@ -29,10 +27,7 @@ def test_maven_crm_publishes_through_a_user_profile(tmp_path: Path, dbt_manifest
     batch.mkdir(parents=True)
     for name in ("sales_pipeline.csv", "accounts.csv", "sales_teams.csv"):
         shutil.copy(FIXTURE / name, batch / name)
-    env = {**os.environ, "SALESTIER_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    env.pop("SALESTIER_AS_OF", None)
-    run = subprocess.run([str(Path(sys.executable).with_name("salestier")), "run"], env=env,
-                         capture_output=True, text=True, timeout=1200)
+    run = run_salestier(home, "run")
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
 
     with (FIXTURE / "sales_pipeline.csv").open(encoding="utf-8") as fh:

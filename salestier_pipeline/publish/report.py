@@ -36,16 +36,18 @@ LIFECYCLE_COLOURS = {"none": "#9aa5b1", "prospect": "#8fa6bf", "new": "#66bd63",
 ALERTS_ZH = {"stale_deal": "商机停滞", "overdue_deal": "商机逾期", "neglected_account": "客户久未跟进",
              "at_risk_high_value": "高价值客户流失风险", "low_satisfaction": "满意度低",
              "revenue_concentration": "收入过度集中", "low_coverage": "商机覆盖不足"}
-DIMENSIONS = (("lead_source", "渠道 Channel"), ("industry", "行业 Industry"), ("size_band", "规模 Size"),
-              ("region", "区域 Region"), ("tier", "客户等级 Customer tier"))
+DIMENSIONS = (("lead_source", "渠道 Channel"), ("industry", "行业 Industry"), ("region", "区域 Region"),
+              ("size_band", "规模 Size"), ("tier", "客户等级 Customer tier"))
 # (kpi, label, kind) for the trend small multiples; kind picks the number format.
 TREND_KPIS = (
     ("bookings_t90d", "成交额 Bookings (90 d)", "money"), ("win_rate_t90d", "赢单率 Win rate (90 d)", "pct"),
     ("attainment_t90d", "达成率 Attainment (90 d)", "pct"), ("open_pipeline", "在途商机 Open pipeline", "money"),
-    ("pipeline_coverage_t90d", "覆盖倍数 Coverage (90 d)", "ratio"), ("accounts_tier_a", "A 类客户 Tier-A accounts", "int"),
+    ("pipeline_coverage_t90d", "覆盖倍数 Coverage (90 d)", "ratio"),
+    ("accounts_tier_a", "A 类客户 Tier-A accounts", "int"),
     ("accounts_past_service_level", "超服务周期 Past service level", "int"),
     ("satisfaction_t90d", "满意度 Satisfaction (90 d)", "pct"),
 )
+LOWER_IS_BETTER = frozenset(label for kpi, label, _ in TREND_KPIS if kpi == "accounts_past_service_level")
 CARD_KPIS = (("accounts", "客户 Accounts", "int"), ("accounts_tier_a", "A 类客户 Tier A", "int"),
              ("bookings_t90d", "成交 Bookings 90 d", "money"), ("win_rate_t90d", "赢单率 Win rate", "pct"),
              ("attainment_t90d", "达成率 Attainment", "pct"), ("open_pipeline", "在途商机 Pipeline", "money"))
@@ -72,8 +74,11 @@ def fmt_pct(value: float | None) -> str:
 def fmt_value(value: float | None, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return {"money": fmt_money, "pct": fmt_pct}.get(kind, lambda v: f"{v:.2f}" if kind == "ratio" else f"{v:,.0f}")(
-        value)
+    if kind == "money":
+        return fmt_money(value)
+    if kind == "pct":
+        return fmt_pct(value)
+    return f"{value:.2f}" if kind == "ratio" else f"{value:,.0f}"
 
 
 def text_width(text: str, size: float = 12) -> float:
@@ -103,8 +108,8 @@ def _num(value: Any) -> float | None:
 # ---------------------------------------------------------------- SVG primitives
 
 def svg(width: float, height: float, body: str, label: str) -> str:
-    return (f'<svg viewBox="0 0 {width:.0f} {height:.0f}" width="100%" role="img" aria-label="{escape(label)}" '
-            f'xmlns="http://www.w3.org/2000/svg">{body}</svg>')
+    return (f'<svg viewBox="0 0 {width:.0f} {height:.0f}" width="100%" style="max-width:{width * 1.25:.0f}px" '
+            f'role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{body}</svg>')
 
 
 def text(x: float, y: float, content: str, size: float = 12, anchor: str = "start", fill: str = INK,
@@ -142,7 +147,8 @@ def hbar_chart(bars: Sequence[Bar | str], label: str, ref: float | None = None, 
         return empty_chart(label)
     values = [b.value for b in bars if isinstance(b, Bar) and b.value is not None]
     top = max([max_value or 0, *(v for v in values), ref or 0]) or 1
-    x0, x1, row = label_px + 10, WIDTH - 80, 24
+    note_px = max((text_width(b.note, 10) for b in bars if isinstance(b, Bar)), default=0)
+    x0, x1, row = label_px + 10, WIDTH - 56 - (note_px + 10 if note_px else 0), 24
     y, parts = 22 if ref is not None else 6, []
     for item in bars:
         if isinstance(item, str):
@@ -157,7 +163,7 @@ def hbar_chart(bars: Sequence[Bar | str], label: str, ref: float | None = None, 
         parts.append(rect(x0, y + 3, max(width, 1.5), row - 8, item.colour, extra='rx="3"'))
         parts.append(text(x0 + width + 6, y + 15, item.shown, 11, fill=INK, weight="bold"))
         if item.note:
-            parts.append(text(x1 + 76, y + 15, item.note, 10, "end", MUTED))
+            parts.append(text(WIDTH - 2, y + 15, item.note, 10, "end", MUTED))
         parts.append("</g>")
         y += row
     if ref is not None:
@@ -182,7 +188,8 @@ def stacked_hbar(rows: Sequence[tuple[str, Sequence[tuple[float, str, str]], str
     if not rows:
         return empty_chart(label)
     top = max(sum(v for v, _, _ in segs) for _, segs, _ in rows) or 1
-    x0, x1, row, y = label_px + 10, WIDTH - 120, 24, 30
+    note_px = max(text_width(note, 11) for _, _, note in rows)
+    x0, x1, row, y = label_px + 10, WIDTH - note_px - 12, 24, 30
     parts = [legend(series, x0, 14)]
     for name, segs, note in rows:
         parts.append(text(x0 - 8, y + 15, clip(name, label_px - 4), 12, "end"))
@@ -249,7 +256,8 @@ def matrix(rows: Sequence[str], cols: Sequence[str], cells: dict[tuple[str, str]
     label_px = min(200, max(text_width(r, 12) for r in rows) + 16)
     cw = min(90, (WIDTH - label_px - 10) / max(len(cols), 1))
     ch, x0, y0 = 30, label_px, 44
-    parts = [text(x0 + cw * len(cols) / 2, 12, col_title, 11, "middle", MUTED)]
+    parts = [text(x0 + cw * len(cols) / 2, 12, col_title, 11, "middle", MUTED), text(4, 12, row_title, 11, fill=MUTED)]
+    marks: list[str] = []
     for j, c in enumerate(cols):
         parts.append(text(x0 + cw * (j + 0.5), 34, clip(c, cw - 4, 11), 11, "middle", INK, "bold"))
     for i, r in enumerate(rows):
@@ -259,14 +267,15 @@ def matrix(rows: Sequence[str], cols: Sequence[str], cells: dict[tuple[str, str]
             value = cells.get((r, c))
             x = x0 + j * cw
             fill = colour(r, c, value) if value is not None else "#f5f7fa"
-            stroke = f'stroke="{SEVERITY_COLOURS["high"]}" stroke-width="2.5"' if (r, c) in outline else \
-                'stroke="#fff" stroke-width="2"'
-            parts.append(rect(x, y, cw, ch, fill, f"{r} → {c}: {fmt(value) if value is not None else '–'}", stroke))
+            parts.append(rect(x, y, cw, ch, fill, f"{r} → {c}: {fmt(value) if value is not None else '–'}",
+                              'stroke="#fff" stroke-width="2"'))
+            if (r, c) in outline:
+                marks.append(rect(x + 1, y + 1, cw - 2, ch - 2, "none",
+                                  extra=f'stroke="{SEVERITY_COLOURS["high"]}" stroke-width="2.5" rx="2"'))
             if value is not None:
                 parts.append(text(x + cw / 2, y + 19, fmt(value), 12, "middle", INK, "bold",
                                   'style="pointer-events:none"'))
-    parts.append(text(8, y0 - 6, row_title, 11, fill=MUTED))
-    return svg(WIDTH, y0 + ch * len(rows) + 8, "".join(parts), label)
+    return svg(WIDTH, y0 + ch * len(rows) + 8, "".join(parts + marks), label)
 
 
 def mix(colour: str, weight: float) -> str:
@@ -281,7 +290,7 @@ def funnel_chart(stages: Sequence[dict[str, Any]], label: str) -> str:
     if not stages:
         return empty_chart(label)
     top = max(s["reached"] or 0 for s in stages) or 1
-    cx, span, row, y, parts = 400, 380, 46, 8, []
+    cx, span, row, y, parts = 345, 300, 46, 8, []
     for s in stages:
         w = max(span * (s["reached"] or 0) / top, 4)
         bottleneck = bool(s["is_bottleneck"])
@@ -290,10 +299,11 @@ def funnel_chart(stages: Sequence[dict[str, Any]], label: str) -> str:
         tip = f'{name}: {s["reached"]:,} reached'
         parts.append(rect(cx - w / 2, y, w, 26, colour, tip, 'rx="4"'))
         parts.append(text(cx, y + 17.5, f'{s["reached"]:,}', 12, "middle", "#fff", "bold"))
-        parts.append(text(190, y + 17.5, clip(name, 180), 12, "end"))
+        parts.append(text(cx - span / 2 - 12, y + 17.5, clip(name, 180), 12, "end"))
+        if bottleneck:
+            parts.append(text(cx + span / 2 + 12, y + 17.5, "⚠ 瓶颈 bottleneck", 12, "start", colour, "bold"))
         if s["conversion_rate"] is not None and not math.isnan(s["conversion_rate"]):
-            tag = "  瓶颈 bottleneck" if bottleneck else ""
-            parts.append(text(cx + span / 2 + 16, y + 36, f'↓ {fmt_pct(s["conversion_rate"])}{tag}', 11, "start",
+            parts.append(text(cx + span / 2 + 12, y + 36, f'↓ {fmt_pct(s["conversion_rate"])}', 11, "start",
                               colour if bottleneck else MUTED, "bold" if bottleneck else "normal"))
         y += row
     return svg(WIDTH, y - 14, "".join(parts), label)
@@ -324,7 +334,8 @@ def sankey(flows: Sequence[tuple[str, str, float]], label: str) -> str:
 
     ly, ry = place(lefts, 0), place(rights, 1)
     lo, ro = dict(ly), dict(ry)
-    parts = [text(xl, 14, "上期 previous stage", 11, "middle", MUTED), text(xr + nw, 14, "本期 stage", 11, "middle", MUTED)]
+    parts = [text(xl, 14, "上期 previous stage", 11, "middle", MUTED),
+             text(xr + nw, 14, "本期 stage", 11, "middle", MUTED)]
     for f, t, v in sorted(flows, key=lambda x: (order(x[0]), order(x[1]))):
         h = v * scale
         y1, y2 = lo[f], ro[t]
@@ -383,7 +394,10 @@ def line_chart(points: Sequence[tuple[dt.date, float]], title: str, kind: str, a
     parts.append(text(x1, 16, last, 15, "end", INK, "bold"))
     if len(values) > 1:
         change = values[-1] - values[-2]
-        arrow, colour = ("▲", "#1a9850") if change > 0 else ("▼", "#d73027") if change < 0 else ("■", MUTED)
+        if fmt_value(abs(change), kind) == fmt_value(0.0, kind):
+            change = 0.0
+        good, bad = ("#d73027", "#1a9850") if title in LOWER_IS_BETTER else ("#1a9850", "#d73027")
+        arrow, colour = ("▲", good) if change > 0 else ("▼", bad) if change < 0 else ("■", MUTED)
         parts.append(text(x1, 32, f"{arrow} {fmt_value(abs(change), kind)} vs prev.", 10, "end", colour))
     parts.append(text(x0, h - 8, points[0][0].isoformat(), 10, "start", MUTED))
     if len(points) > 1:
@@ -457,7 +471,8 @@ def tier_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         FROM customer_tier_list WHERE as_of_date = ? GROUP BY tier ORDER BY tier NULLS LAST""", [as_of])
     total = sum(t["accounts"] for t in tiers)
     segments = [(t["tier"] or "?", t["accounts"], TIER_COLOURS.get(t["tier"], GREY),
-                 f"商机 {fmt_money(_num(t['pipeline']))} · 成交 {fmt_money(_num(t['bookings']))}") for t in tiers]
+                 f"商机 pipeline {fmt_money(_num(t['pipeline']))} · 成交 bookings {fmt_money(_num(t['bookings']))}")
+                for t in tiers]
     moves = query(con, """
         SELECT coalesce(previous_tier, 'new') AS prev, tier, count(*) AS n FROM customer_tier_list
         WHERE as_of_date = ? AND tier IS NOT NULL GROUP BY ALL""", [as_of])
@@ -540,14 +555,16 @@ def leaderboard_section(reps: Rows) -> str:
         bars.append(zh)
         for r in group:
             name = f'{r["rep_name"] or r["rep_id"]} · {r["team"] or ""}'
+            bookings, win_rate = fmt_money(_num(r["bookings"])), fmt_pct(_num(r["win_rate"]))
             bars.append(Bar(name, _num(r["attainment"]), REP_TIER_COLOURS.get(tier, GREY), fmt_pct(r["attainment"]),
-                            f'{fmt_money(_num(r["bookings"]))} · 赢 {fmt_pct(_num(r["win_rate"]))}',
-                            f'{name}: attainment {fmt_pct(r["attainment"])}, bookings {fmt_money(_num(r["bookings"]))}, '
+                            f"{bookings} · 赢单率 {win_rate}",
+                            f'{name}: attainment {fmt_pct(r["attainment"])}, bookings {bookings}, win rate {win_rate}, '
                             f'incentive {r["incentive_band"]}'))
     caption = "无目标 no target: " + ", ".join(missing) if missing else ""
     body = figure("rep_leaderboard", hbar_chart(bars, "Rep leaderboard", 1.0, "目标 100% target", label_px=200),
                   caption)
-    return card("销售排行 Rep leaderboard", "近 90 天达成率，按销售等级分组 trailing-90-day attainment by rep tier", body)
+    return card("销售排行 Rep leaderboard", "近 90 天达成率，按销售等级分组 trailing-90-day attainment by rep tier",
+                body)
 
 
 def satisfaction_section(con: duckdb.DuckDBPyConnection, as_of: dt.date, reps: Rows) -> str:
@@ -584,15 +601,16 @@ def win_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
             colour = TIER_COLOURS.get(r["dimension_value"], GREY) if dimension == "tier" else (
                 "#1a9850" if avg is not None and rate is not None and rate >= avg else "#f0a202")
             bars.append(Bar(r["dimension_value"] or "(未知 unknown)", rate, colour, fmt_pct(rate),
-                            f'{r["won_count"]}赢/{r["lost_count"]}输',
+                            f'赢 {r["won_count"]} / 输 {r["lost_count"]}',
                             f'{r["dimension_value"]}: win rate {fmt_pct(rate)}, {r["won_count"]} won / '
                             f'{r["lost_count"]} lost, avg deal {fmt_money(_num(r["avg_deal_size"]))}'))
-        chart = hbar_chart(bars, f"Win rate by {dimension}", avg, f"平均 avg {fmt_pct(avg)}", max_value=1.0)
+        chart = hbar_chart(bars, f"Win rate by {dimension}", avg, f"平均 avg {fmt_pct(avg)}")
         more = f" (前 10 / top 10 of {len(rows)})" if len(rows) > 10 else ""
         figures.append(f'<div class="sub"><h3>{escape(title)}{escape(more)}</h3>{figure("win_" + dimension, chart)}'
                        "</div>")
     body = '<div class="subgrid">' + "".join(figures) + "</div>"
-    return card("赢单分析 Win analysis", "按渠道与客户细分的赢单率；绿色 = 高于平均 green = above average", body, wide=True)
+    return card("赢单分析 Win analysis", "按渠道与客户细分的赢单率；绿色 = 高于平均 green = above average", body,
+                wide=True)
 
 
 def allocation_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
@@ -611,7 +629,7 @@ def allocation_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         segs = [(float(r[f"tier_{t.lower()}_accounts"] or 0), TIER_COLOURS[t], f"tier {t}") for t in "ABCD"]
         load = _num(r["load_vs_team_median"])
         note = ("⚠ 超负荷 over capacity" if r["over_capacity"] else
-                f"{load:.1f}× 团队中位 team median" if load is not None else "")
+                f"{load:.1f}× 中位 median" if load is not None else "")
         data.append((r["rep_name"], segs, note))
     actions = [(r["rep_name"], r["suggested_action"]) for r in rows
                if r["suggested_action"] and r["suggested_action"] != "none"]
@@ -651,7 +669,8 @@ def alert_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[str, 
     rows = "".join(
         f'<tr><td><span class="sev {escape(a["severity"] or "")}">{escape(a["severity"] or "")}</span></td>'
         f'<td>{escape(ALERTS_ZH.get(a["alert_type"], ""))}<br><small>{escape(a["alert_type"] or "")}</small></td>'
-        f'<td>{escape(a["rep"] or "")}</td><td><small>{escape(a["account_id"] or a["opportunity_id"] or "")}</small></td>'
+        f'<td>{escape(a["rep"] or "")}</td>'
+        f'<td><small>{escape(a["account_id"] or a["opportunity_id"] or "")}</small></td>'
         f'<td>{escape(a["detail"] or "")}</td></tr>' for a in alerts[:MAX_ALERT_ROWS])
     more = (f'<p class="hint">仅显示前 {MAX_ALERT_ROWS} 条 showing the first {MAX_ALERT_ROWS} of {len(alerts):,}; '
             "完整列表见 full list: risk_alerts table</p>") if len(alerts) > MAX_ALERT_ROWS else ""

@@ -19,7 +19,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix formula-like text with an apostrophe; numbers stay numbers."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype).startswith("string"):
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype("string")
             risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
             out[column] = text.mask(risky, "'" + text)

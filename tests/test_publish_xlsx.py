@@ -1,0 +1,173 @@
+"""XLSX tier lists: real workbooks written from a small serving DB, read back with openpyxl."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+
+from salestier_pipeline.publish.tables import CONTRACT
+from salestier_pipeline.publish.xlsx import (
+    REP_TIER_FILLS,
+    TIER_FILLS,
+    display_width,
+    safe_text,
+    write_customer_tier_xlsx,
+    write_rep_tier_xlsx,
+    write_tier_workbooks,
+)
+
+AS_OF = dt.date(2026, 3, 31)
+EVIL = '=HYPERLINK("http://example.invalid/x","click")'
+
+CUSTOMER_TYPES = {
+    "as_of_date": "DATE", "days_since_last_activity": "BIGINT", "service_level_days": "INTEGER",
+    "is_past_service_level": "BOOLEAN", "open_pipeline": "DOUBLE", "weighted_pipeline": "DOUBLE",
+    "bookings_365d": "DOUBLE",
+}
+REP_TYPES = {"as_of_date": "DATE", "next_period_target": "DOUBLE"}
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], rows: list[tuple]) -> None:
+    cols = CONTRACT[table]
+    con.execute(f"CREATE TABLE {table} (" + ", ".join(f"{c} {types.get(c, 'VARCHAR')}" for c in cols) + ")")
+    if rows:
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(cols))})", rows)
+
+
+def _customer(as_of: dt.date, account: str, name: str, owner: str, owner_name: str, tier: str,
+              reason: str = "value H, intent H") -> tuple:
+    return (as_of, account, name, "zoho", owner, owner_name, tier, None, "H", "H", reason, "active", 12, 30,
+            False, 1000.0, 500.0, 25000.0)
+
+
+@pytest.fixture()
+def serving(tmp_path: Path) -> Path:
+    """Two reps under one manager, four accounts (one named like a formula, one in Chinese), two as-of dates."""
+    path = tmp_path / "salestier.duckdb"
+    con = duckdb.connect(str(path))
+    old = AS_OF - dt.timedelta(days=7)
+    _create(con, "customer_tier_list", CUSTOMER_TYPES, [
+        _customer(AS_OF, "zoho:1", EVIL, "R1", "王芳", "A"),
+        _customer(AS_OF, "zoho:2", "上海华东机械有限公司", "R1", "王芳", "B"),
+        _customer(AS_OF, "zoho:3", "Acme GmbH", "R2", "Ann Lee", "C", "-no activity in 90 d"),
+        _customer(AS_OF, "zoho:4", "@risk Ltd", "R2", "Ann Lee", "D"),
+        _customer(old, "zoho:1", "Old name", "R1", "王芳", "B"),
+    ])
+    _create(con, "rep_tier_list", REP_TYPES, [
+        (AS_OF, "M1", "李经理", None, "华东一部", "core", "coaching", "no target", None, "manager"),
+        (AS_OF, "R1", "王芳", "M1", "华东一部", "top", "none", ">=120%", 120000.0, "attainment 130%"),
+        (AS_OF, "R2", "Ann Lee", "M1", "华东一部", "developing", "+closing", "<80%", 80000.0, "attainment 60%"),
+        (old, "R1", "王芳", "M1", "华东一部", "core", "none", "100-120%", 100000.0, "old"),
+    ])
+    con.close()
+    return path
+
+
+def _header(ws) -> list[str]:
+    return [c.value.split("\n")[-1] for c in ws[1]]
+
+
+def _fill(cell) -> str:
+    return "#" + cell.fill.fgColor.rgb[-6:]
+
+
+def test_customer_workbook_sheets_header_panes_and_filter(serving: Path, tmp_path: Path) -> None:
+    path = write_customer_tier_xlsx(serving, tmp_path / "out" / "customer_tier_list.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["汇总 Summary", "客户 Customers"]
+    ws = book["客户 Customers"]
+    header = _header(ws)
+    assert header[:9] == ["manager_rep_id", "manager_name", "team", "owner_rep_id", "owner_name", "tier",
+                          "previous_tier", "account_name", "account_id"]
+    assert set(CONTRACT["customer_tier_list"]) <= set(header)
+    assert ws.freeze_panes == "I2"
+    assert ws.auto_filter.ref == f"A1:{get_column_letter(len(header))}5"
+    assert ws.max_row == 5, "only the latest as-of date"
+    col = {name: i + 1 for i, name in enumerate(header)}
+    assert {ws.cell(r, col["manager_name"]).value for r in range(2, 6)} == {"李经理"}
+    assert ws.cell(2, col["as_of_date"]).value == dt.datetime(2026, 3, 31)
+    assert ws.cell(2, col["is_past_service_level"]).value is False
+    assert ws.cell(2, col["open_pipeline"]).number_format == "#,##0"
+    summary = book["汇总 Summary"]
+    assert summary.freeze_panes == "F2"
+    rows = list(summary.iter_rows(min_row=2, values_only=True))
+    s_head = _header(summary)
+    assert [dict(zip(s_head, r, strict=True))["accounts"] for r in rows] == [2, 2, 4]
+    assert rows[-1][0] == "合计 Total"
+
+
+def test_formula_text_is_neutralised_and_never_a_formula(serving: Path, tmp_path: Path) -> None:
+    path = write_customer_tier_xlsx(serving, tmp_path / "customer_tier_list.xlsx")
+    ws = openpyxl.load_workbook(path)["客户 Customers"]
+    col = {name: i + 1 for i, name in enumerate(_header(ws))}
+    names = {ws.cell(r, col["account_name"]).value: ws.cell(r, col["account_name"]) for r in range(2, 6)}
+    cell = names["'" + EVIL]
+    assert cell.data_type == "s", "a string cell, not a formula"
+    assert "'@risk Ltd" in names
+    reasons = {ws.cell(r, col["tier_reason"]).value for r in range(2, 6)}
+    assert "'-no activity in 90 d" in reasons
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            assert c.data_type != "f"
+            if isinstance(c.value, str):
+                assert not c.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_chinese_text_and_tier_fills(serving: Path, tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(write_customer_tier_xlsx(serving, tmp_path / "c.xlsx"))
+    ws = book["客户 Customers"]
+    col = {name: i + 1 for i, name in enumerate(_header(ws))}
+    by_name = {ws.cell(r, col["account_name"]).value: r for r in range(2, 6)}
+    row = by_name["上海华东机械有限公司"]
+    assert ws.cell(row, col["owner_name"]).value == "王芳"
+    for r in range(2, 6):
+        tier = ws.cell(r, col["tier"]).value
+        assert _fill(ws.cell(r, col["tier"])) == TIER_FILLS[tier]
+    # Chinese names get double width so they are not cut off.
+    assert ws.column_dimensions["H"].width >= display_width("上海华东机械有限公司")
+
+
+def test_rep_workbook(serving: Path, tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(write_rep_tier_xlsx(serving, tmp_path / "rep_tier_list.xlsx"))
+    assert book.sheetnames == ["汇总 Summary", "销售 Reps"]
+    ws = book["销售 Reps"]
+    header = _header(ws)
+    assert header[:6] == ["team", "manager_rep_id", "manager_name", "rep_id", "rep_name", "rep_tier"]
+    assert ws.freeze_panes == "F2"
+    col = {name: i + 1 for i, name in enumerate(header)}
+    tiers = [ws.cell(r, col["rep_tier"]).value for r in range(2, ws.max_row + 1)]
+    assert tiers == ["top", "core", "developing"]
+    for r in range(2, ws.max_row + 1):
+        assert _fill(ws.cell(r, col["rep_tier"])) == REP_TIER_FILLS[ws.cell(r, col["rep_tier"]).value]
+    focus = {ws.cell(r, col["training_focus"]).value for r in range(2, ws.max_row + 1)}
+    assert "'+closing" in focus
+
+
+def test_bytes_are_deterministic_and_dated(serving: Path, tmp_path: Path) -> None:
+    first = write_tier_workbooks(serving, tmp_path / "a")
+    second = write_tier_workbooks(serving, tmp_path / "b")
+    assert set(first) == {"customer_tier_list_xlsx", "rep_tier_list_xlsx"}
+    for key in first:
+        assert first[key].read_bytes() == second[key].read_bytes()
+    props = openpyxl.load_workbook(first["customer_tier_list_xlsx"]).properties
+    assert props.created == dt.datetime(2026, 3, 31)
+
+
+def test_empty_table_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "empty.duckdb"
+    con = duckdb.connect(str(path))
+    _create(con, "customer_tier_list", CUSTOMER_TYPES, [])
+    _create(con, "rep_tier_list", REP_TYPES, [])
+    con.close()
+    assert write_tier_workbooks(path, tmp_path / "x") == {}
+
+
+def test_safe_text() -> None:
+    assert safe_text("=1+1") == "'=1+1"
+    assert safe_text("\tx") == "'\tx"
+    assert safe_text("a=b") == "a=b"
