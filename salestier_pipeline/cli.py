@@ -71,11 +71,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from salestier_pipeline.definitions import defs
+    from salestier_pipeline.runs import launch_tags, reap_dead_runs
 
     print(f"SalesTier run: home={settings.home} as_of={as_of}")
     job = defs.resolve_job_def("salestier_nightly")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(partition_key=as_of, instance=instance, raise_on_error=False)
+        for run_id in reap_dead_runs(instance):
+            print(f"run {run_id} had been killed: marked failed, its warehouse slot freed")
+        result = job.execute_in_process(partition_key=as_of, instance=instance, raise_on_error=False,
+                                        tags=launch_tags())
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         print(f"run {result.run_id} FAILED at: {', '.join(failed) or 'unknown step'}; nothing was published",

@@ -21,7 +21,7 @@
 
 {#- lower / trim / collapse inner whitespace: how names are matched across files -#}
 {% macro normalize_name(expr) -%}
-    nullif(lower(trim(regexp_replace(cast({{ expr }} as varchar), '\s+', ' ', 'g'))), '')
+    nullif(lower(trim({{ regexp_replace_all('cast(' ~ expr ~ ' as ' ~ dbt.type_string() ~ ')', '\\s+', ' ') }})), '')
 {%- endmacro %}
 
 {#- days between two dates (b - a) using the cross-database macro -#}
@@ -35,8 +35,12 @@
 {%- endmacro %}
 
 {#- round a double for publication so reruns are byte-identical -#}
-{% macro r2(expr) -%} round(cast({{ expr }} as double), 2) {%- endmacro %}
-{% macro r4(expr) -%} round(cast({{ expr }} as double), 4) {%- endmacro %}
+{% macro r2(expr) -%} {{ round_double(expr, 2) }} {%- endmacro %}
+{% macro r4(expr) -%} {{ round_double(expr, 4) }} {%- endmacro %}
+{#- round through a decimal (round(double, n) does not exist everywhere), publish a double -#}
+{% macro round_double(expr, decimals) -%}
+    cast(round(cast({{ expr }} as decimal(38, 10)), {{ decimals }}) as {{ type_double() }})
+{%- endmacro %}
 
 {#- 1-5 quintile score of an expression by mid-rank percentile (ties share a score) -#}
 {% macro quintile_score(expr) -%}

@@ -3,16 +3,32 @@
   every as-of date. On each run the rows of the run's as_of_date are deleted
   (pre-hook) and the new ones appended, so:
     - re-running a date replaces exactly that date (no duplicates, same rows);
-    - running dates out of order never touches other dates.
+    - running dates out of order never touches other dates' own numbers.
+  Columns that compare a run with the previous one (previous_tier, previous_stage,
+  previous_rep_tier) are NOT computed from "whatever ran last": the model writes
+  them as NULL and a post-hook (refresh_previous_values) recomputes them from the
+  table's whole history, for the run's date and every later date. The previous
+  value of a row is the value of the same key at the latest earlier as-of date in
+  the table (NULL when the key was not in that run). So the history is the same
+  whatever order the dates ran in, and a rerun of a date is identical.
   Usage in a model:
     {{ config(**history_config()) }}
+    {{ config(**history_config(previous=[{'key': 'account_id', 'value': 'tier',
+                                          'previous': 'previous_tier', 'changed': 'is_tier_changed'}])) }}
 -#}
-{% macro history_config(date_column='as_of_date') -%}
+{% macro history_config(date_column='as_of_date', previous=[]) -%}
+    {%- set post_hooks = [] -%}
+    {%- for p in previous -%}
+        {%- do post_hooks.append("{{ refresh_previous_values('" ~ p['key'] ~ "', '" ~ p['value'] ~ "', '"
+                                 ~ p['previous'] ~ "', " ~ (("'" ~ p['changed'] ~ "'") if p.get('changed') else 'none')
+                                 ~ ", '" ~ date_column ~ "') }}") -%}
+    {%- endfor -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'append_new_columns',
         'pre_hook': ["{{ delete_as_of_rows('" ~ date_column ~ "') }}"],
+        'post_hook': post_hooks,
     }) }}
 {%- endmacro %}
 
@@ -25,16 +41,47 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The latest earlier run in this model's own history (for previous_tier / previous_stage).
-    Renders to a query returning (<key>, <value> as previous_<value>) or an empty
-    relation on the first build. -#}
-{% macro previous_run_values(key, value, value_type='varchar') -%}
-    {%- if is_incremental() -%}
-        select {{ key }}, {{ value }} as previous_value
-        from {{ this }}
-        where as_of_date = (select max(as_of_date) from {{ this }} where as_of_date < {{ as_of() }})
-    {%- else -%}
-        select cast(null as varchar) as {{ key }}, cast(null as {{ value_type }}) as previous_value
-        where false
-    {%- endif -%}
+{#- Recompute <previous> (and <changed> = value differs from previous) for the rows
+    of the run's date and every later date from the whole history. Only rows whose
+    value changes are written. Standard UPDATE ... FROM; an adapter without it can
+    override duckdb__/<adapter>__refresh_previous_values. -#}
+{% macro refresh_previous_values(key, value, previous, changed=none, date_column='as_of_date') -%}
+    {{ return(adapter.dispatch('refresh_previous_values', 'salestier')(key, value, previous, changed, date_column)) }}
+{%- endmacro %}
+
+{% macro default__refresh_previous_values(key, value, previous, changed, date_column) -%}
+    update {{ this }} as target_rows
+    set {{ previous }} = recomputed.previous_value
+        {%- if changed %},
+        {{ changed }} = coalesce(recomputed.previous_value <> recomputed.current_value, false)
+        {%- endif %}
+    from (
+        with
+        run_dates as (
+            select distinct {{ date_column }} as run_date from {{ this }}
+        ),
+        previous_dates as (
+            select run_date, lag(run_date) over (order by run_date) as previous_run_date
+            from run_dates
+        )
+        select
+            h.{{ date_column }} as run_date,
+            h.{{ key }} as row_key,
+            h.{{ value }} as current_value,
+            prior.{{ value }} as previous_value
+        from {{ this }} as h
+        inner join previous_dates as d on d.run_date = h.{{ date_column }}
+        left join {{ this }} as prior
+            on prior.{{ key }} = h.{{ key }}
+            and prior.{{ date_column }} = d.previous_run_date
+        where h.{{ date_column }} >= {{ as_of() }}
+    ) as recomputed
+    where target_rows.{{ date_column }} = recomputed.run_date
+      and target_rows.{{ key }} = recomputed.row_key
+      and (
+          target_rows.{{ previous }} is distinct from recomputed.previous_value
+          {%- if changed %}
+          or target_rows.{{ changed }} is distinct from coalesce(recomputed.previous_value <> recomputed.current_value, false)
+          {%- endif %}
+      )
 {%- endmacro %}

@@ -31,8 +31,8 @@ won_deals as (
 activity as (
     select
         account_id,
-        count(*) filter (where {{ days_between('occurred_date', as_of()) }} < {{ var('engagement_short_days') }}) as activities_short,
-        count(*) filter (where {{ days_between('occurred_date', as_of()) }} < {{ var('engagement_long_days') }}) as activities_long,
+        count(case when {{ days_between('occurred_date', as_of()) }} < {{ var('engagement_short_days') }} then 1 end) as activities_short,
+        count(case when {{ days_between('occurred_date', as_of()) }} < {{ var('engagement_long_days') }} then 1 end) as activities_long,
         max(occurred_at) as last_logged_activity_at
     from {{ ref('int_activities') }}
     where is_counted and account_id is not null
@@ -50,10 +50,11 @@ final as (
         coalesce(act.activities_short, 0) as activities_30d,
         coalesce(act.activities_long, 0) as activities_90d,
         -- the CRM's own "last activity" field counts too (Fxiaoke 最后跟进时间)
-        greatest(
-            act.last_logged_activity_at,
-            case when cast(a.crm_last_activity_at as date) <= {{ as_of() }} then a.crm_last_activity_at end
-        ) as last_activity_at
+        -- (the later of the two, either one when the other is missing)
+        {{ greatest_non_null([
+            'act.last_logged_activity_at',
+            'case when cast(a.crm_last_activity_at as date) <= ' ~ as_of() ~ ' then a.crm_last_activity_at end',
+        ]) }} as last_activity_at
     from accounts as a
     left join open_deals as o on o.account_id = a.account_id
     left join won_deals as w on w.account_id = a.account_id

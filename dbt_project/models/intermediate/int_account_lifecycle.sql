@@ -26,11 +26,12 @@ per_account as (
         max(purchase_date) as last_purchase_date,
         count(*) as lifetime_purchases,
         -- a recent purchase that ended a long gap
-        bool_or(
-            {{ days_between('purchase_date', as_of()) }} <= {{ var('lifecycle_new_days') }}
-            and previous_purchase_date is not null
-            and {{ days_between('previous_purchase_date', 'purchase_date') }} > {{ var('lifecycle_reactivation_gap_days') }}
-        ) as has_reactivation
+        max(case
+            when {{ days_between('purchase_date', as_of()) }} <= {{ var('lifecycle_new_days') }}
+             and previous_purchase_date is not null
+             and {{ days_between('previous_purchase_date', 'purchase_date') }} > {{ var('lifecycle_reactivation_gap_days') }}
+            then 1 else 0
+        end) = 1 as has_reactivation
     from purchases
     group by account_id
 ),

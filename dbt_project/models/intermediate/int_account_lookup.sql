@@ -84,7 +84,7 @@ synthetic as (
 ),
 
 final as (
-    select source_system, key_type, match_key, account_id, false as is_synthetic, cast(null as varchar) as account_name
+    select source_system, key_type, match_key, account_id, false as is_synthetic, cast(null as {{ dbt.type_string() }}) as account_name
     from known
     union all
     select source_system, key_type, match_key, account_id, true, account_name

@@ -52,6 +52,18 @@ segments as (
     select * from {{ ref('rfm_segments') }}
 ),
 
+segment_match as (
+    -- the first segment (by priority) whose R and FM ranges hold the account's scores
+    select
+        c.account_id,
+        s.rfm_segment,
+        row_number() over (partition by c.account_id order by s.priority) as pick
+    from classed as c
+    inner join segments as s
+        on c.rfm_recency_score between s.r_min and s.r_max
+        and c.rfm_fm_score between s.fm_min and s.fm_max
+),
+
 final as (
     select
         c.account_id,
@@ -71,15 +83,9 @@ final as (
             when c.cumulative_share <= {{ var('abc_b_max_cumulative_share') }} then 'B'
             else 'C'
         end as abc_class,
-        (
-            select s.rfm_segment
-            from segments as s
-            where c.rfm_recency_score between s.r_min and s.r_max
-              and c.rfm_fm_score between s.fm_min and s.fm_max
-            order by s.priority
-            limit 1
-        ) as rfm_segment
+        seg.rfm_segment
     from classed as c
+    left join segment_match as seg on seg.account_id = c.account_id and seg.pick = 1
 )
 
 select * from final

@@ -15,8 +15,8 @@ final as (
         account_id,
         avg(score_normalized) as satisfaction,
         count(score_normalized) as satisfaction_responses,
-        100.0 * (count(*) filter (where is_promoter) - count(*) filter (where is_detractor))
-            / nullif(count(*) filter (where scale = 'nps_0_10'), 0) as nps
+        100.0 * (count(case when is_promoter then 1 end) - count(case when is_detractor then 1 end))
+            / nullif(count(case when scale = 'nps_0_10' then 1 end), 0) as nps
     from feedback
     group by account_id
 )

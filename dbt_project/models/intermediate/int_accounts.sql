@@ -9,11 +9,15 @@ exported as (
 ),
 
 synthetic as (
-    select distinct on (account_id)
-        account_id, source_system, match_key, account_name
-    from {{ ref('int_account_lookup') }}
-    where is_synthetic
-    order by account_id, key_type, match_key
+    select account_id, source_system, match_key, account_name
+    from (
+        select
+            *,
+            row_number() over (partition by account_id order by key_type, match_key) as pick
+        from {{ ref('int_account_lookup') }}
+        where is_synthetic
+    ) as keys
+    where pick = 1
 ),
 
 size_bands as (
@@ -21,12 +25,20 @@ size_bands as (
 ),
 
 latest_deal_owner as (
-    select distinct on (account_id)
-        account_id, owner_rep_id
-    from {{ ref('int_opportunity_refs') }} as r
-    inner join {{ ref('stg_crm__opportunities') }} as o using (opportunity_id)
-    where r.account_id is not null and r.owner_rep_id is not null
-    order by account_id, o.created_at desc nulls last, opportunity_id desc
+    select account_id, owner_rep_id
+    from (
+        select
+            r.account_id,
+            r.owner_rep_id,
+            row_number() over (
+                partition by r.account_id
+                order by o.created_at desc nulls last, r.opportunity_id desc
+            ) as pick
+        from {{ ref('int_opportunity_refs') }} as r
+        inner join {{ ref('stg_crm__opportunities') }} as o on o.opportunity_id = r.opportunity_id
+        where r.account_id is not null and r.owner_rep_id is not null
+    ) as deals
+    where pick = 1
 ),
 
 unioned as (
@@ -64,15 +76,19 @@ unioned as (
 
 sized as (
     -- first band (by band_order) whose minimum the account meets
-    select
-        u.account_id,
-        min_by(b.size_band, b.band_order) as size_band
-    from unioned as u
-    inner join size_bands as b
-        on (u.employees is not null and b.min_employees is not null and u.employees >= b.min_employees)
-        or (u.employees is null and u.annual_revenue is not null
-            and b.min_annual_revenue is not null and u.annual_revenue >= b.min_annual_revenue)
-    group by u.account_id
+    select account_id, size_band
+    from (
+        select
+            u.account_id,
+            b.size_band,
+            row_number() over (partition by u.account_id order by b.band_order) as pick
+        from unioned as u
+        inner join size_bands as b
+            on (u.employees is not null and b.min_employees is not null and u.employees >= b.min_employees)
+            or (u.employees is null and u.annual_revenue is not null
+                and b.min_annual_revenue is not null and u.annual_revenue >= b.min_annual_revenue)
+    ) as bands
+    where pick = 1
 ),
 
 final as (

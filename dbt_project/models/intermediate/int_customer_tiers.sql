@@ -9,6 +9,11 @@
 --                in the long window); >= intent_high_min_points -> H,
 --                >= intent_medium_min_points -> M, else L
 --   tier:        tier_matrix(value_band, intent_band)
+--   service level: service_levels.service_level_days of the tier; is_past_service_level
+--                when the days since the last contact (never contacted: since the
+--                account was created) exceed it
+--   tier_reason: the inputs in words, then the trailing satisfaction (it does not change
+--                the tier; it feeds the low_satisfaction alert)
 with
 
 accounts as (
@@ -122,8 +127,8 @@ final as (
         'value ' || value_band || ': '
         || case
             when abc_class is not null
-                then 'ABC ' || abc_class || ' (' || printf('%.2f', purchases_365d) || ' purchases in '
-                     || {{ var('rfm_window_days') }} || ' d, ' || printf('%.1f', 100 * monetary_share) || '% of total)'
+                then 'ABC ' || abc_class || ' (' || {{ format_number('purchases_365d', 2) }} || ' purchases in '
+                     || {{ var('rfm_window_days') }} || ' d, ' || {{ format_number('100 * monetary_share', 1) }} || '% of total)'
             else 'no purchase in ' || {{ var('rfm_window_days') }} || ' d, size band ' || size_band
                  || coalesce(' (' || employees || ' employees)', '')
            end
@@ -131,14 +136,21 @@ final as (
         || case
             when open_deals > 0
                 then ' (' || open_deals || ' open, furthest ' || max_open_stage
-                     || ', weighted ' || printf('%.2f', weighted_pipeline) || ')'
+                     || ', weighted ' || {{ format_number('weighted_pipeline', 2) }} || ')'
             else ' (no open deal)'
            end
         || ' + engagement ' || engagement_points
         || ' (' || activities_30d || ' activities in ' || {{ var('engagement_short_days') }} || ' d, '
         || activities_90d || ' in ' || {{ var('engagement_long_days') }} || ' d, '
         || coalesce('last ' || days_since_last_activity || ' d ago', 'no activity') || ')'
-        || ' -> tier ' || tier as tier_reason
+        || ' -> tier ' || tier
+        || '; satisfaction '
+        || case
+            when satisfaction_responses > 0
+                then {{ format_number('satisfaction', 2) }} || ' (' || satisfaction_responses || ' response(s) in '
+                     || {{ var('satisfaction_window_days') }} || ' d' || coalesce(', NPS ' || {{ format_number('nps', 0) }}, '') || ')'
+            else 'n/a (no feedback in ' || {{ var('satisfaction_window_days') }} || ' d)'
+           end as tier_reason
     from tiered
 )
 

@@ -1,30 +1,29 @@
--- Funnel per company / team / rep (SPEC §4): reached(k) = items whose furthest stage
--- >= k (a won deal reached every stage); conversion(k) = reached(k+1) / reached(k).
--- Items: deals created in the last funnel_lookback_days, plus (when
--- funnel_include_unconverted_leads) leads not yet converted, at lead_identified.
--- Bottleneck: the stage with the lowest conversion among stages with at least
--- funnel_min_deals reached (lowest stage on a tie).
+-- Funnel per company / team / rep (SPEC §4), over the deals created in the last
+-- var funnel_lookback_days (a deal with no creation date is included):
+--   reached(k)    = deals whose furthest stage >= k (a won deal reached every stage),
+--                   so reached(1) = the number of deals in the window
+--   conversion(k) = reached(k+1) / reached(k) (deal-based)
+--   bottleneck    = the stage with the lowest conversion among stages with at least
+--                   var funnel_min_deals deals reached (lowest stage on a tie)
+-- Unconverted leads (SPEC §3: they count as lead_identified) are reported on the
+-- stage-1 row only, in leads_reached and reached_incl_leads (= reached + leads), when
+-- var funnel_include_unconverted_leads; they never enter the conversion rates.
+-- Team / rep: a closed deal counts for the team its owner was in when it closed, an
+-- open deal (and a lead) for the owner's team today.
 with
 
 deals as (
-    select opportunity_id as item_id, 'deal' as item_type, owner_rep_id as rep_id, furthest_stage_order
+    select opportunity_id, owner_rep_id, furthest_stage_order, attribution_date
     from {{ ref('int_opportunities') }}
-    -- a deal with no creation date is in the window (it is in the exports up to the run date)
     where coalesce({{ days_between('created_date', as_of()) }}, 0) between 0 and {{ var('funnel_lookback_days') }} - 1
 ),
 
 leads as (
-    select lead_id, 'lead', owner_rep_id, 1
+    select lead_id, owner_rep_id
     from {{ ref('int_leads') }}
     where {{ 'true' if var('funnel_include_unconverted_leads') else 'false' }}
       and not is_converted
       and coalesce({{ days_between('created_date', as_of()) }}, 0) between 0 and {{ var('funnel_lookback_days') }} - 1
-),
-
-items as (
-    select * from deals
-    union all
-    select * from leads
 ),
 
 level_map as (
@@ -32,18 +31,31 @@ level_map as (
     where level in ('company', 'team', 'rep')
 ),
 
-item_levels as (
-    select m.level, m.level_key, i.*
-    from items as i
-    inner join level_map as m on m.rep_key = coalesce(i.rep_id, '~unassigned')
+deal_levels as (
+    select m.level, m.level_key, d.opportunity_id, d.furthest_stage_order
+    from deals as d
+    inner join level_map as m
+        on m.rep_key = coalesce(d.owner_rep_id, '~unassigned')
+        and d.attribution_date between m.attribution_from and m.attribution_to
+),
+
+lead_levels as (
+    select m.level, m.level_key, count(*) as leads
+    from leads as l
+    inner join level_map as m
+        on m.rep_key = coalesce(l.owner_rep_id, '~unassigned')
+        and m.is_current
+    group by m.level, m.level_key
 ),
 
 keys as (
     select 'company' as level, 'all' as level_key
     union
-    select distinct level, level_key from level_map where rep_key <> '~unassigned'
+    select distinct level, level_key from level_map where rep_key <> '~unassigned' and is_current
     union
-    select distinct level, level_key from item_levels
+    select distinct level, level_key from deal_levels
+    union
+    select level, level_key from lead_levels
 ),
 
 stages as (
@@ -56,38 +68,40 @@ reached as (
         k.level_key,
         s.stage_order,
         s.stage,
-        count(il.item_id) as reached,
-        count(il.item_id) filter (where il.item_type = 'deal') as deals_reached,
-        count(il.item_id) filter (where il.item_type = 'lead') as leads_reached
+        count(dl.opportunity_id) as reached
     from keys as k
     cross join stages as s
-    left join item_levels as il
-        on il.level = k.level and il.level_key = k.level_key
-        and il.furthest_stage_order >= s.stage_order
+    left join deal_levels as dl
+        on dl.level = k.level and dl.level_key = k.level_key
+        and dl.furthest_stage_order >= s.stage_order
     group by 1, 2, 3, 4
 ),
 
 converted as (
     select
+        r.*,
+        case when r.stage_order = (select min(stage_order) from stages) then coalesce(ll.leads, 0) else 0 end as leads_reached,
+        lead(r.reached) over (partition by r.level, r.level_key order by r.stage_order) as reached_next
+    from reached as r
+    left join lead_levels as ll on ll.level = r.level and ll.level_key = r.level_key
+),
+
+rated as (
+    select
         *,
-        lead(reached) over (partition by level, level_key order by stage_order) as reached_next,
-        lead(reached) over (partition by level, level_key order by stage_order)
-            / nullif(reached, 0) as conversion_rate
-    from reached
+        reached + leads_reached as reached_incl_leads,
+        reached_next / nullif(reached, 0) as conversion_rate,
+        reached_next is not null and reached > 0 and reached >= {{ var('funnel_min_deals') }} as is_bottleneck_candidate
+    from converted
 ),
 
 ranked as (
     select
         *,
-        case
-            when conversion_rate is not null and reached >= {{ var('funnel_min_deals') }}
-                then row_number() over (
-                    partition by level, level_key,
-                        (conversion_rate is not null and reached >= {{ var('funnel_min_deals') }})
-                    order by conversion_rate, stage_order
-                )
+        case when is_bottleneck_candidate then
+            row_number() over (partition by level, level_key, is_bottleneck_candidate order by conversion_rate, stage_order)
         end as weakness_rank
-    from converted
+    from rated
 )
 
 select
@@ -96,9 +110,10 @@ select
     stage_order,
     stage,
     reached,
-    deals_reached,
     leads_reached,
+    reached_incl_leads,
     reached_next,
     conversion_rate,
+    is_bottleneck_candidate,
     coalesce(weakness_rank = 1, false) as is_bottleneck
 from ranked

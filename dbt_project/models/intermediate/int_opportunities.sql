@@ -1,5 +1,13 @@
 -- The deal fact as of the run date: latest version + stage history + activity.
--- Business rules are named flags computed once here and reused downstream.
+-- Business rules are named flags computed once here and reused downstream:
+--   is_open / is_won / is_lost (exactly one), is_closed, is_void
+--   furthest_stage   highest stage any exported version reached (won: all stages)
+--   is_stale         open and days since the last activity or stage change > the stage's stale_days
+--   is_overdue       open and the expected close date is before the run date
+--   days_open        open: created -> run date; closed: created -> closed
+--   cycle_days       closed: created -> closed
+--   attribution_date closed: closed_date; open: the run date. attributed_team / _region /
+--                    _manager_rep_id are the owner's roster row on that date.
 with
 
 deals as (
@@ -43,11 +51,11 @@ current_stage_since as (
     -- (a deal seen at one stage only may have entered it any time since creation)
     select
         v.opportunity_id,
-        min(coalesce(v.modified_at, cast(v.export_date as timestamp)))
-            filter (where coalesce(lower(v.stage_raw), '') = coalesce(lower(c.stage_raw), '')
-                      and coalesce(lower(v.status_raw), '') = coalesce(lower(c.status_raw), '')) as first_seen_at,
-        bool_or(coalesce(lower(v.stage_raw), '') <> coalesce(lower(c.stage_raw), '')
-                or coalesce(lower(v.status_raw), '') <> coalesce(lower(c.status_raw), '')) as has_observed_change
+        min(case when coalesce(lower(v.stage_raw), '') = coalesce(lower(c.stage_raw), '')
+                      and coalesce(lower(v.status_raw), '') = coalesce(lower(c.status_raw), '') then coalesce(v.modified_at, cast(v.export_date as timestamp)) end) as first_seen_at,
+        max(case when coalesce(lower(v.stage_raw), '') <> coalesce(lower(c.stage_raw), '')
+                   or coalesce(lower(v.status_raw), '') <> coalesce(lower(c.status_raw), '')
+                 then 1 else 0 end) = 1 as has_observed_change
     from versions as v
     inner join current_version as c on c.opportunity_id = v.opportunity_id
     group by v.opportunity_id
@@ -106,7 +114,7 @@ joined as (
             case when since.has_observed_change then since.first_seen_at end,
             d.created_at
         ) as stage_entered_at,
-        greatest(deal_activity.last_activity_at, account_activity.last_activity_at) as last_activity_at,
+        {{ greatest_non_null(['deal_activity.last_activity_at', 'account_activity.last_activity_at']) }} as last_activity_at,
         coalesce(deal_activity.activity_count, 0) as deal_activity_count
     from deals as d
     inner join current_version as c on c.opportunity_id = d.opportunity_id
@@ -192,7 +200,7 @@ final as (
         w.stage_entered_at,
         w.last_activity_at,
         w.deal_activity_count,
-        greatest(w.stage_entered_at, w.last_activity_at, w.created_at) as last_touch_at,
+        {{ greatest_non_null(['w.stage_entered_at', 'w.last_activity_at', 'w.created_at']) }} as last_touch_at,
         w.lost_reason,
         w.version_count,
         w.last_export_date,
@@ -201,15 +209,31 @@ final as (
     from with_stage as w
     left join stages as current_stage on current_stage.stage_order = w.stage_order
     left join stages as furthest on furthest.stage_order = w.furthest_order
+),
+
+flagged as (
+    select
+        *,
+        not is_open as is_closed,
+        amount_value * probability / 100.0 as weighted_amount,
+        case when is_open then {{ days_between('created_date', as_of()) }}
+             else {{ days_between('created_date', 'closed_date') }} end as days_open,
+        case when not is_open then {{ days_between('created_date', 'closed_date') }} end as cycle_days,
+        {{ days_between('last_touch_at', as_of()) }} as days_since_touch,
+        is_open and close_date < {{ as_of() }} as is_overdue,
+        is_open and {{ days_between('last_touch_at', as_of()) }} > stale_days as is_stale,
+        -- the date whose roster decides the deal's team / region / manager: a closed deal
+        -- counts for the team its owner was in when it closed, an open deal for today's
+        case when is_open then {{ as_of() }} else closed_date end as attribution_date
+    from final
 )
 
 select
-    *,
-    amount_value * probability / 100.0 as weighted_amount,
-    case when is_open then {{ days_between('created_date', as_of()) }}
-         else {{ days_between('created_date', 'closed_date') }} end as days_open,
-    case when not is_open then {{ days_between('created_date', 'closed_date') }} end as cycle_days,
-    {{ days_between('last_touch_at', as_of()) }} as days_since_touch,
-    is_open and close_date < {{ as_of() }} as is_overdue,
-    is_open and {{ days_between('last_touch_at', as_of()) }} > stale_days as is_stale
-from final
+    f.*,
+    r.team as attributed_team,
+    r.region as attributed_region,
+    r.manager_rep_id as attributed_manager_rep_id
+from flagged as f
+left join {{ ref('int_rep_roster') }} as r
+    on r.rep_id = f.owner_rep_id
+    and f.attribution_date between r.attribution_from and r.attribution_to

@@ -46,7 +46,18 @@ mapped as (
 
 final as (
     select
-        mapped.* exclude (is_won_flag, is_lost_flag),
+        mapped.opportunity_id,
+        mapped.source_system,
+        mapped.export_date,
+        mapped.modified_at,
+        mapped.stage_changed_at,
+        mapped.version_rank,
+        mapped.stage_raw,
+        mapped.status_raw,
+        mapped.is_stage_mapped,
+        mapped.mapped_stage,
+        mapped.default_probability,
+        mapped.is_void,
         mapped.is_won_flag as is_won,
         mapped.is_lost_flag and not mapped.is_won_flag as is_lost,
         case when mapped.is_won_flag then won_stage.stage else mapped.mapped_stage end as stage,

@@ -5,8 +5,11 @@
 --   open / weighted pipeline: snapshot of open deals at the run date (same on every period row)
 --   pipeline_due: open deals expected to close in the rest of the period (int_periods.due_*)
 --   coverage = pipeline_due / max(target - bookings, 0) (trailing_90d: / next 90 days' target)
--- Deals are credited to their current owner and the owner's current team (roster at
--- the run date); the tier level uses the account's current tier.
+-- Deals are credited to their current owner. Team / region / manager: a won or lost
+-- deal counts for the roster row of its owner on its close date (int_level_map), an
+-- activity / feedback on its date, open pipeline on the run date. The tier level uses
+-- the account's current tier. Company = sum of reps (incl. 'unassigned') = sum of
+-- teams = sum of regions = sum of tiers for every additive metric.
 with
 
 deals as (
@@ -41,22 +44,22 @@ periods as (
 
 -- each fact once per roll-up key it counts towards
 deal_levels as (
-    {{ explode_levels('deals', 'owner_rep_id') }}
+    {{ explode_levels('deals', 'owner_rep_id', 'f.attribution_date') }}
 ),
 
 activity_levels as (
-    {{ explode_levels('activities', 'rep_id') }}
+    {{ explode_levels('activities', 'rep_id', 'f.occurred_date') }}
 ),
 
 feedback_levels as (
-    {{ explode_levels('feedback', 'rep_id') }}
+    {{ explode_levels('feedback', 'rep_id', 'f.received_date') }}
 ),
 
 spine as (
     -- every roll-up key of the roster and every tier, plus any key that has facts
     select 'company' as level, 'all' as level_key
     union
-    select distinct level, level_key from level_map where rep_key <> '~unassigned'
+    select distinct level, level_key from level_map where rep_key <> '~unassigned' and is_current
     union
     select 'tier', tier from {{ ref('service_levels') }}
     union
@@ -68,11 +71,11 @@ spine as (
 closed as (
     select
         dl.level, dl.level_key, p.period_type, p.period_start,
-        count(*) filter (where dl.is_won) as won_count,
-        count(*) filter (where dl.is_lost) as lost_count,
-        coalesce(sum(dl.amount_value) filter (where dl.is_won), 0) as bookings,
-        coalesce(sum(dl.amount_value) filter (where dl.is_lost), 0) as lost_amount,
-        avg(dl.cycle_days) filter (where dl.is_won) as sales_cycle_days
+        count(case when dl.is_won then 1 end) as won_count,
+        count(case when dl.is_lost then 1 end) as lost_count,
+        coalesce(sum(case when dl.is_won then dl.amount_value end), 0) as bookings,
+        coalesce(sum(case when dl.is_lost then dl.amount_value end), 0) as lost_amount,
+        avg(case when dl.is_won then dl.cycle_days end) as sales_cycle_days
     from deal_levels as dl
     inner join periods as p
         on dl.closed_date between p.period_start and p.period_end
@@ -86,8 +89,8 @@ open_snapshot as (
         count(*) as open_deals,
         sum(amount_value) as open_pipeline,
         sum(weighted_amount) as weighted_pipeline,
-        count(*) filter (where is_overdue) as overdue_deals,
-        count(*) filter (where is_stale) as stale_deals
+        count(case when is_overdue then 1 end) as overdue_deals,
+        count(case when is_stale then 1 end) as stale_deals
     from deal_levels
     where is_open
     group by 1, 2
@@ -116,8 +119,8 @@ satisfaction as (
            avg(fl.score_normalized) as satisfaction,
            count(*) as satisfaction_responses,
            -- NPS over the 0-10 responses: % promoters (9-10) - % detractors (0-6)
-           100.0 * (count(*) filter (where fl.is_promoter) - count(*) filter (where fl.is_detractor))
-               / nullif(count(*) filter (where fl.scale = 'nps_0_10'), 0) as nps
+           100.0 * (count(case when fl.is_promoter then 1 end) - count(case when fl.is_detractor then 1 end))
+               / nullif(count(case when fl.scale = 'nps_0_10' then 1 end), 0) as nps
     from feedback_levels as fl
     inner join periods as p on fl.received_date between p.period_start and p.period_end
     group by 1, 2, 3, 4

@@ -4,6 +4,7 @@
 -- due_start / due_end bound the "rest of the period" used for pipeline coverage:
 -- [as_of, period_end] for the current month / quarter, the next 90 days for
 -- trailing_90d, none for past periods.
+{%- set this_month = "cast(" ~ dbt.date_trunc('month', as_of()) ~ " as date)" %}
 with
 
 events as (
@@ -16,25 +17,28 @@ events as (
 
 bounds as (
     select
-        greatest(
-            cast({{ dbt.date_trunc('month', dbt.dateadd('month', 1 - var('history_months'), as_of())) }} as date),
-            cast({{ dbt.date_trunc('month', 'coalesce(min(first_date), ' ~ as_of() ~ ')') }} as date)
-        ) as first_month,
-        cast({{ dbt.date_trunc('month', as_of()) }} as date) as last_month
+        cast({{ dbt.date_trunc('month', 'coalesce(min(first_date), ' ~ as_of() ~ ')') }} as date) as first_data_month
     from events
     where first_date <= {{ as_of() }} or first_date is null
 ),
 
+month_offsets as (
+    -- 0 = the run's month, 1 = the month before, ... up to history_months - 1
+    {{ dbt.generate_series(var('history_months')) }}
+),
+
 months as (
-    select cast(m.range as date) as period_start
-    from bounds, range(bounds.first_month, bounds.last_month + interval 1 month, interval 1 month) as m
+    select cast({{ dbt.dateadd('month', '1 - o.generated_number', this_month) }} as date) as period_start
+    from month_offsets as o
+    cross join bounds as b
+    where cast({{ dbt.dateadd('month', '1 - o.generated_number', this_month) }} as date) >= b.first_data_month
 ),
 
 month_periods as (
     select
         'month' as period_type,
         period_start,
-        cast(period_start + interval 1 month - interval 1 day as date) as period_end
+        cast({{ dbt.last_day('period_start', 'month') }} as date) as period_end
     from months
 ),
 
@@ -42,14 +46,14 @@ quarter_periods as (
     select distinct
         'quarter' as period_type,
         cast({{ dbt.date_trunc('quarter', 'period_start') }} as date) as period_start,
-        cast({{ dbt.date_trunc('quarter', 'period_start') }} + interval 3 month - interval 1 day as date) as period_end
+        cast({{ dbt.last_day('period_start', 'quarter') }} as date) as period_end
     from months
 ),
 
 trailing_window as (
     select
         'trailing_90d' as period_type,
-        cast({{ as_of() }} - interval 89 day as date) as period_start,
+        cast({{ dbt.dateadd('day', -89, as_of()) }} as date) as period_start,
         {{ as_of() }} as period_end
 ),
 
@@ -72,7 +76,7 @@ final as (
             when period_end >= {{ as_of() }} then {{ as_of() }}
         end as due_start,
         case
-            when period_type = 'trailing_90d' then cast({{ as_of() }} + interval 89 day as date)
+            when period_type = 'trailing_90d' then cast({{ dbt.dateadd('day', 89, as_of()) }} as date)
             when period_end >= {{ as_of() }} then period_end
         end as due_end
     from unioned

@@ -68,9 +68,9 @@ rankable as (
 ranked as (
     select
         *,
-        count(*) filter (where is_rankable) over (partition by team) as team_rankable,
-        count(attainment) filter (where is_rankable) over (partition by team) as team_with_attainment,
-        count(win_rate) filter (where is_rankable) over (partition by team) as team_with_win_rate,
+        count(case when is_rankable then 1 end) over (partition by team) as team_rankable,
+        count(case when is_rankable then attainment end) over (partition by team) as team_with_attainment,
+        count(case when is_rankable then win_rate end) over (partition by team) as team_with_win_rate,
         percent_rank() over (partition by team, is_rankable order by coalesce(attainment, 0)) as raw_attainment_pct,
         percent_rank() over (partition by team, is_rankable order by coalesce(win_rate, 0)) as raw_win_rate_pct
     from rankable
@@ -91,7 +91,7 @@ scored_final as (
         *,
         round(coalesce(
             (coalesce(attainment_pct, 0) + coalesce(win_rate_pct, 0))
-                / nullif((attainment_pct is not null)::int + (win_rate_pct is not null)::int, 0),
+                / nullif((case when attainment_pct is not null then 1 else 0 end) + (case when win_rate_pct is not null then 1 else 0 end), 0),
             0.5), 4) as tier_score
     from scored
 ),
@@ -155,9 +155,9 @@ final as (
         w.rep_conversion as weakest_stage_conversion,
         w.team_conversion as weakest_stage_team_conversion,
         coalesce(ib.incentive_band, 'no target') as incentive_band,
-        cast({{ dbt.date_trunc('quarter', as_of()) }} + interval 3 month as date) as next_period_start,
-        cast({{ dbt.date_trunc('quarter', as_of()) }} + interval 6 month - interval 1 day as date) as next_period_end,
-        nullif(greatest(t.quarter_target, t.trailing_90d_bookings), 0) * rr.next_target_multiplier as next_period_target,
+        cast({{ dbt.dateadd('month', 3, dbt.date_trunc('quarter', as_of())) }} as date) as next_period_start,
+        cast({{ dbt.last_day(dbt.dateadd('month', 3, dbt.date_trunc('quarter', as_of())), 'quarter') }} as date) as next_period_end,
+        nullif({{ greatest_non_null(['t.quarter_target', 't.trailing_90d_bookings']) }}, 0) * rr.next_target_multiplier as next_period_target,
         rr.next_target_multiplier
     from tiered as t
     left join weakest as w on w.rep_id = t.rep_id
@@ -171,13 +171,13 @@ final as (
 select
     *,
     case when is_rankable then
-        'attainment ' || coalesce(printf('%.1f%%', 100 * attainment), 'n/a (no target)')
-        || coalesce(' (team percentile ' || printf('%.2f', attainment_pct) || ')', '') || ', win rate '
-        || coalesce(printf('%.1f%%', 100 * win_rate), 'n/a (no closed deal)')
-        || coalesce(' (team percentile ' || printf('%.2f', win_rate_pct) || ')', '')
+        'attainment ' || coalesce({{ format_number('100 * attainment', 1) }} || '%', 'n/a (no target)')
+        || coalesce(' (team percentile ' || {{ format_number('attainment_pct', 2) }} || ')', '') || ', win rate '
+        || coalesce({{ format_number('100 * win_rate', 1) }} || '%', 'n/a (no closed deal)')
+        || coalesce(' (team percentile ' || {{ format_number('win_rate_pct', 2) }} || ')', '')
         || ' over ' || coalesce(period_type, '{{ var("rep_tier_period") }}')
     else 'no target and no closed deal over ' || coalesce(period_type, '{{ var("rep_tier_period") }}') || ' (not ranked)'
     end
-        || '; score ' || printf('%.2f', tier_score) || ' -> ' || rep_tier
+        || '; score ' || {{ format_number('tier_score', 2) }} || ' -> ' || rep_tier
         || '; tenure ' || coalesce(tenure_months || ' months', 'unknown') as tier_reason
 from final

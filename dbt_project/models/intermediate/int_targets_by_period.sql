@@ -1,19 +1,23 @@
 -- Targets per roll-up key and reporting period. A target row is prorated by the
 -- days its period overlaps the reporting period (a quarterly target gives a month a
--- day-weighted share).
---   rep:              the rep's own rows
---   region / manager: sum of their reps' rows
---   team:             the team's own rows (rep_id empty) where they exist; a rep row
---                     whose period overlaps a row of the rep's team is superseded
---                     for the team roll-up
+-- day-weighted share), and a rep row by the days the rep spent in each roster row
+-- (int_level_map): a rep who moves team mid-quarter takes the part of the target of
+-- the days spent in each team to that team (and region, manager).
+--   rep:              the rep's own rows (all roster rows together = the whole target)
+--   region / manager: sum of their reps' rows, over the days the rep was theirs
+--   team:             the team's own rows (rep_id empty) where they exist; a rep row's
+--                     share for a team is superseded when a row of that team overlaps it
 --   company:          sum of the teams
 --   tier:             no target
+-- A rep row for a rep_id that is not on the roster counts as 'unassigned'. The team
+-- column of a rep row is informational (the roster decides the team).
 -- due_target_amount is the target share of the "rest of the period" window
 -- (int_periods.due_*), the coverage target of trailing_90d.
 with
 
 targets as (
     select * from {{ ref('stg_reference__targets') }}
+    where period_end >= period_start
 ),
 
 periods as (
@@ -22,81 +26,106 @@ periods as (
 
 level_map as (
     select * from {{ ref('int_level_map') }}
+    where level <> 'company'
 ),
 
-reps as (
-    select * from {{ ref('int_reps') }}
+roster_reps as (
+    select distinct rep_id from {{ ref('int_rep_roster') }}
 ),
 
-target_rows as (
+rep_rows as (
     select
         t.*,
-        coalesce(t.team, reps.team, 'unassigned') as team_key,
-        -- a rep row is superseded for the team roll-up by an overlapping team row
-        t.target_level = 'rep' and exists (
-            select 1 from targets as tt
-            where tt.target_level = 'team'
-              and tt.team = coalesce(reps.team, 'unassigned')
-              and tt.period_start <= t.period_end
-              and tt.period_end >= t.period_start
-        ) as is_superseded_for_team
+        case when rr.rep_id is not null then t.rep_id else '~unassigned' end as rep_key
     from targets as t
-    left join reps on reps.rep_id = t.rep_id
-    where t.period_end >= t.period_start
+    left join roster_reps as rr on rr.rep_id = t.rep_id
+    where t.target_level = 'rep'
+),
+
+rep_segments as (
+    -- a rep row split by the roster rows it overlaps
+    select
+        r.target_id,
+        r.target_amount,
+        r.period_start as target_start,
+        r.period_end as target_end,
+        m.level,
+        m.level_key,
+        greatest(r.period_start, m.attribution_from) as segment_start,
+        least(r.period_end, m.attribution_to) as segment_end
+    from rep_rows as r
+    inner join level_map as m
+        on m.rep_key = r.rep_key
+        and m.attribution_from <= r.period_end
+        and m.attribution_to >= r.period_start
+),
+
+team_rows as (
+    select
+        target_id,
+        target_amount,
+        period_start as target_start,
+        period_end as target_end,
+        'team' as level,
+        team as level_key,
+        period_start as segment_start,
+        period_end as segment_end
+    from targets
+    where target_level = 'team'
+),
+
+segments as (
+    select
+        s.*,
+        s.level = 'team' and exists (
+            select 1 from team_rows as tr
+            where tr.level_key = s.level_key
+              and tr.segment_start <= s.segment_end
+              and tr.segment_end >= s.segment_start
+        ) as is_superseded
+    from rep_segments as s
+
+    union all
+
+    select tr.*, false from team_rows as tr
 ),
 
 prorated as (
     select
-        t.target_level,
-        t.rep_id,
-        t.team_key,
-        t.is_superseded_for_team,
+        s.level,
+        s.level_key,
         p.period_type,
         p.period_start,
-        t.target_amount
-            * greatest({{ days_between('greatest(t.period_start, p.period_start)', 'least(t.period_end, p.period_end)') }} + 1, 0)
-            / ({{ days_between('t.period_start', 't.period_end') }} + 1) as target_amount,
+        s.target_amount
+            * greatest({{ days_between('greatest(s.segment_start, p.period_start)', 'least(s.segment_end, p.period_end)') }} + 1, 0)
+            / ({{ days_between('s.target_start', 's.target_end') }} + 1) as target_amount,
         case when p.due_start is not null then
-            t.target_amount
-                * greatest({{ days_between('greatest(t.period_start, p.due_start)', 'least(t.period_end, p.due_end)') }} + 1, 0)
-                / ({{ days_between('t.period_start', 't.period_end') }} + 1)
+            s.target_amount
+                * greatest({{ days_between('greatest(s.segment_start, p.due_start)', 'least(s.segment_end, p.due_end)') }} + 1, 0)
+                / ({{ days_between('s.target_start', 's.target_end') }} + 1)
         end as due_target_amount
-    from target_rows as t
+    from segments as s
     inner join periods as p
-        on t.period_start <= coalesce(p.due_end, p.period_end)
-        and t.period_end >= p.period_start
+        on s.segment_start <= coalesce(p.due_end, p.period_end)
+        and s.segment_end >= p.period_start
+    where not s.is_superseded
 ),
 
-rep_rollups as (
-    select m.level, m.level_key, r.period_type, r.period_start,
-           sum(r.target_amount) as target_amount, sum(r.due_target_amount) as due_target_amount
-    from prorated as r
-    inner join level_map as m on m.rep_key = r.rep_id
-    where r.target_level = 'rep' and m.level in ('rep', 'region', 'manager')
+by_key as (
+    select level, level_key, period_type, period_start,
+           sum(target_amount) as target_amount, sum(due_target_amount) as due_target_amount
+    from prorated
     group by 1, 2, 3, 4
 ),
 
-team_targets as (
-    select team_key as team, period_type, period_start,
-           sum(target_amount) as target_amount, sum(due_target_amount) as due_target_amount
-    from prorated
-    where target_level = 'team' or not is_superseded_for_team
-    group by 1, 2, 3
-),
-
 final as (
-    select level, level_key, period_type, period_start, target_amount, due_target_amount
-    from rep_rollups
-
-    union all
-
-    select 'team', team, period_type, period_start, target_amount, due_target_amount
-    from team_targets
+    select * from by_key
 
     union all
 
     select 'company', 'all', period_type, period_start, sum(target_amount), sum(due_target_amount)
-    from team_targets
+    from by_key
+    where level = 'team'
     group by period_type, period_start
 )
 

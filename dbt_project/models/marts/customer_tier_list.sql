@@ -1,6 +1,9 @@
-{{ config(**history_config()) }}
+{{ config(**history_config(previous=[
+    {'key': 'account_id', 'value': 'tier', 'previous': 'previous_tier', 'changed': 'is_tier_changed'}])) }}
 -- Customer tier list (客户分层): one row per account per as-of date (history).
--- previous_tier is the account's tier at the latest earlier as-of date kept here.
+-- previous_tier is the account's tier at the latest earlier as-of date in this table
+-- (NULL when the account was not in that run), filled in by a post-hook over the
+-- whole history so it does not depend on the order the dates ran in (macros/history.sql).
 with
 
 tiers as (
@@ -9,10 +12,6 @@ tiers as (
 
 reps as (
     select * from {{ ref('int_reps') }}
-),
-
-previous as (
-    {{ previous_run_values('account_id', 'tier') }}
 ),
 
 final as (
@@ -26,8 +25,8 @@ final as (
         r.manager_rep_id,
         r.team,
         t.tier,
-        p.previous_value as previous_tier,
-        coalesce(p.previous_value <> t.tier, false) as is_tier_changed,
+        cast(null as {{ dbt.type_string() }}) as previous_tier,     -- post-hook
+        cast(null as boolean) as is_tier_changed,   -- post-hook
         t.value_band,
         t.intent_band,
         t.tier_reason,
@@ -53,7 +52,6 @@ final as (
         t.is_synthetic as is_account_missing_from_export
     from tiers as t
     left join reps as r on r.rep_id = t.owner_rep_id
-    left join previous as p on p.account_id = t.account_id
 )
 
 select * from final

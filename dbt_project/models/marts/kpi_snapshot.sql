@@ -26,18 +26,18 @@ accounts as (
 ),
 
 account_levels as (
-    {{ explode_levels('accounts', 'owner_rep_id') }}
+    {{ explode_levels('accounts', 'owner_rep_id', as_of()) }}
 ),
 
 account_counts as (
     select
         level, level_key,
         count(*) as accounts,
-        count(*) filter (where tier = 'A') as accounts_tier_a,
-        count(*) filter (where tier = 'B') as accounts_tier_b,
-        count(*) filter (where tier = 'C') as accounts_tier_c,
-        count(*) filter (where tier = 'D') as accounts_tier_d,
-        count(*) filter (where is_past_service_level) as accounts_past_service_level
+        count(case when tier = 'A' then 1 end) as accounts_tier_a,
+        count(case when tier = 'B' then 1 end) as accounts_tier_b,
+        count(case when tier = 'C' then 1 end) as accounts_tier_c,
+        count(case when tier = 'D' then 1 end) as accounts_tier_d,
+        count(case when is_past_service_level then 1 end) as accounts_past_service_level
     from account_levels
     group by level, level_key
 ),
@@ -65,7 +65,7 @@ period_long as (
             {%- for p, s in suffix.items() %} when '{{ p }}' then '{{ kpi }}_{{ s }}'{% endfor %}
         end as kpi,
         period_type, period_start, period_end,
-        cast({{ kpi }} as double) as value
+        cast({{ kpi }} as {{ type_double() }}) as value
     from performance
     {%- if not loop.last %}
     union all
@@ -77,8 +77,8 @@ snapshot_long as (
     {%- for kpi in snapshot_kpis %}
     select distinct
         level, level_key, '{{ kpi }}' as kpi,
-        cast(null as varchar) as period_type, cast(null as date) as period_start, cast(null as date) as period_end,
-        cast({{ kpi }} as double) as value
+        cast(null as {{ dbt.type_string() }}) as period_type, cast(null as date) as period_start, cast(null as date) as period_end,
+        cast({{ kpi }} as {{ type_double() }}) as value
     from performance
     where period_type = 'trailing_90d'
     union all
@@ -87,7 +87,7 @@ snapshot_long as (
     select
         level, level_key, '{{ kpi }}',
         null, null, null,
-        cast({{ kpi }} as double)
+        cast({{ kpi }} as {{ type_double() }})
     from account_kpis
     {%- if not loop.last %}
     union all

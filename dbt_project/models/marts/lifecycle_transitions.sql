@@ -1,24 +1,36 @@
-{{ config(**history_config()) }}
--- Lifecycle flow between the previous run and this one (history): accounts per
--- (from_stage, to_stage), unchanged pairs included. from_stage 'none' = the account
--- was not in the previous run (or this is the first run).
+-- Lifecycle flow between consecutive runs (history, SPEC §5.2): for every as-of date
+-- in customer_lifecycle, the accounts per (from_stage at the previous as-of date,
+-- to_stage at this one), unchanged pairs included. from_stage 'none' = the account
+-- was not in the previous run (or this is the first run kept).
+-- Rebuilt from the whole customer_lifecycle history on every run (a table, not an
+-- incremental), so it never depends on the order the dates ran in.
 with
 
 lifecycle as (
     select * from {{ ref('customer_lifecycle') }}
-    where as_of_date = {{ as_of() }}
+),
+
+run_dates as (
+    select distinct as_of_date from lifecycle
+),
+
+previous_dates as (
+    select as_of_date, lag(as_of_date) over (order by as_of_date) as previous_as_of_date
+    from run_dates
 ),
 
 final as (
     select
-        as_of_date,
-        coalesce(previous_stage, 'none') as from_stage,
-        lifecycle_stage as to_stage,
+        l.as_of_date,
+        d.previous_as_of_date,
+        coalesce(l.previous_stage, 'none') as from_stage,
+        l.lifecycle_stage as to_stage,
         count(*) as accounts,
-        coalesce(previous_stage, 'none') <> lifecycle_stage as is_change
-    from lifecycle
-    group by as_of_date, coalesce(previous_stage, 'none'), lifecycle_stage
+        coalesce(l.previous_stage, 'none') <> l.lifecycle_stage as is_change
+    from lifecycle as l
+    inner join previous_dates as d on d.as_of_date = l.as_of_date
+    group by l.as_of_date, d.previous_as_of_date, coalesce(l.previous_stage, 'none'), l.lifecycle_stage
 )
 
 select * from final
-order by from_stage, to_stage
+order by as_of_date, from_stage, to_stage

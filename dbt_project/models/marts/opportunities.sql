@@ -1,4 +1,7 @@
--- Deals as of the latest run (one row per deal), with the stage history flags.
+-- Deals as of the latest run (one row per deal), with the named flags of
+-- int_opportunities. team / region / manager_rep_id: the roster row of the owner on
+-- attribution_date (a closed deal: its close date; an open deal: the run date), i.e.
+-- the team the deal counts for in kpi_snapshot and funnel_conversion.
 with
 
 deals as (
@@ -19,8 +22,10 @@ final as (
         d.account_id,
         d.owner_rep_id,
         coalesce(r.rep_name, d.owner_name) as owner_name,
-        r.team,
-        r.region,
+        d.attributed_manager_rep_id as manager_rep_id,
+        d.attributed_team as team,
+        d.attributed_region as region,
+        d.attribution_date,
         d.lead_source,
         d.deal_type,
         {{ r2('d.amount') }} as amount,
@@ -32,6 +37,7 @@ final as (
         d.furthest_stage,
         d.furthest_stage_order,
         d.is_open,
+        d.is_closed,
         d.is_won,
         d.is_lost,
         d.is_void,

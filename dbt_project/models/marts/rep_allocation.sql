@@ -23,10 +23,10 @@ rep_tiers as (
 owned as (
     select
         owner_rep_id as rep_id,
-        count(*) filter (where tier = 'A') as tier_a_accounts,
-        count(*) filter (where tier = 'B') as tier_b_accounts,
-        count(*) filter (where tier = 'C') as tier_c_accounts,
-        count(*) filter (where tier = 'D') as tier_d_accounts,
+        count(case when tier = 'A' then 1 end) as tier_a_accounts,
+        count(case when tier = 'B' then 1 end) as tier_b_accounts,
+        count(case when tier = 'C' then 1 end) as tier_c_accounts,
+        count(case when tier = 'D' then 1 end) as tier_d_accounts,
         count(*) as accounts_owned,
         sum(coalesce(purchases_365d, 0)) as owned_value,
         sum(open_pipeline) as owned_open_pipeline,
@@ -54,44 +54,75 @@ per_rep as (
     left join owned as o on o.rep_id = r.rep_id
 ),
 
+team_medians as (
+    select team, percentile_cont(0.5) within group (order by load) as team_median_load
+    from per_rep
+    group by team
+),
+
 with_median as (
     select
-        *,
-        median(load) over (partition by team) as team_median_load,
-        load > {{ var('rep_capacity_load') }} as over_capacity
-    from per_rep
+        p.*,
+        tm.team_median_load,
+        p.load > {{ var('rep_capacity_load') }} as over_capacity
+    from per_rep as p
+    left join team_medians as tm on coalesce(tm.team, '~') = coalesce(p.team, '~')
+),
+
+peer_candidates as (
+    select
+        a.rep_id,
+        b.rep_id as peer_id,
+        b.load as peer_load,
+        b.rep_tier as peer_tier,
+        row_number() over (
+            partition by a.rep_id, case when b.rep_tier in ('top', 'core') then 1 else 0 end
+            order by b.load, b.rep_id
+        ) as strong_rank,
+        row_number() over (
+            partition by a.rep_id, case when b.load < {{ var('rep_capacity_load') }} then 1 else 0 end
+            order by b.load, b.rep_id
+        ) as roomy_rank
+    from with_median as a
+    inner join with_median as b on b.team = a.team and b.rep_id <> a.rep_id
 ),
 
 peers as (
     -- for each rep, the team peer with the lowest load (top / core peers for tier-A handover)
     select
-        a.rep_id,
-        first(b.rep_id order by b.load, b.rep_id) filter (where b.rep_tier in ('top', 'core')) as strong_peer,
-        first(b.rep_id order by b.load, b.rep_id) filter (where b.load < {{ var('rep_capacity_load') }}) as roomy_peer,
-        min(b.load) filter (where b.load < {{ var('rep_capacity_load') }}) as roomy_peer_load
-    from with_median as a
-    inner join with_median as b on b.team = a.team and b.rep_id <> a.rep_id
-    group by a.rep_id
+        rep_id,
+        max(case when peer_tier in ('top', 'core') and strong_rank = 1 then peer_id end) as strong_peer,
+        max(case when peer_load < {{ var('rep_capacity_load') }} and roomy_rank = 1 then peer_id end) as roomy_peer,
+        min(case when peer_load < {{ var('rep_capacity_load') }} then peer_load end) as roomy_peer_load
+    from peer_candidates
+    group by rep_id
 ),
 
 actions as (
     select
         m.*,
         m.load / nullif(m.team_median_load, 0) as load_vs_team_median,
-        nullif(concat_ws('; ',
-            case when m.rep_tier = 'developing' and m.tier_a_accounts > 0 then
-                'reassign ' || m.tier_a_accounts || ' tier-A account(s) to '
-                || coalesce(p.strong_peer, 'a top / core rep') || ' (developing rep)'
-            end,
-            case when m.over_capacity and p.roomy_peer is not null then
-                'over capacity (load ' || printf('%.1f', m.load) || ' > ' || {{ var('rep_capacity_load') }}
-                || '): move accounts to ' || p.roomy_peer || ' (load ' || printf('%.1f', p.roomy_peer_load) || ')'
-            end,
-            case when m.over_capacity and p.roomy_peer is null then
-                'over capacity (load ' || printf('%.1f', m.load) || ' > ' || {{ var('rep_capacity_load') }}
-                || ') and no team peer has room'
-            end
-        ), '') as suggested_action
+        -- the non-empty suggestions joined with '; ' (portable concat_ws)
+        nullif(substr(
+            coalesce('; ' || (
+                case when m.rep_tier = 'developing' and m.tier_a_accounts > 0 then
+                    'reassign ' || m.tier_a_accounts || ' tier-A account(s) to '
+                    || coalesce(p.strong_peer, 'a top / core rep') || ' (developing rep)'
+                end
+            ), '') ||
+            coalesce('; ' || (
+                case when m.over_capacity and p.roomy_peer is not null then
+                    'over capacity (load ' || {{ format_number('m.load', 1) }} || ' > ' || {{ var('rep_capacity_load') }}
+                    || '): move accounts to ' || p.roomy_peer || ' (load ' || {{ format_number('p.roomy_peer_load', 1) }} || ')'
+                end
+            ), '') ||
+            coalesce('; ' || (
+                case when m.over_capacity and p.roomy_peer is null then
+                    'over capacity (load ' || {{ format_number('m.load', 1) }} || ' > ' || {{ var('rep_capacity_load') }}
+                    || ') and no team peer has room'
+                end
+            ), ''),
+            3), '') as suggested_action
     from with_median as m
     left join peers as p on p.rep_id = m.rep_id
 ),
@@ -99,13 +130,13 @@ actions as (
 unowned as (
     select
         'unassigned' as rep_id,
-        cast(null as varchar) as rep_name,
-        cast(null as varchar) as team,
-        cast(null as varchar) as rep_tier,
-        count(*) filter (where tier = 'A') as tier_a_accounts,
-        count(*) filter (where tier = 'B') as tier_b_accounts,
-        count(*) filter (where tier = 'C') as tier_c_accounts,
-        count(*) filter (where tier = 'D') as tier_d_accounts,
+        cast(null as {{ dbt.type_string() }}) as rep_name,
+        cast(null as {{ dbt.type_string() }}) as team,
+        cast(null as {{ dbt.type_string() }}) as rep_tier,
+        count(case when tier = 'A' then 1 end) as tier_a_accounts,
+        count(case when tier = 'B' then 1 end) as tier_b_accounts,
+        count(case when tier = 'C' then 1 end) as tier_c_accounts,
+        count(case when tier = 'D' then 1 end) as tier_d_accounts,
         count(*) as accounts_owned,
         sum(coalesce(purchases_365d, 0)) as owned_value,
         sum(open_pipeline) as owned_open_pipeline,

@@ -1,7 +1,11 @@
 {{ config(**history_config()) }}
 -- Rep performance per as-of date (history): one row per roster rep per period
 -- (every month and quarter of the history window up to the one containing the
--- run date, and the trailing 90 days). Definitions: int_performance.
+-- run date, and the trailing 90 days), plus rep_id 'unassigned' for deals,
+-- activities and feedback whose owner is not on the roster (when there are any), so
+-- the reps add up to the company. Definitions: int_performance. manager_rep_id /
+-- team / region are the rep's roster row today; the team / region / manager roll-ups
+-- in kpi_snapshot credit each closed deal to the roster row of its close date.
 with
 
 performance as (
@@ -16,10 +20,10 @@ reps as (
 tier_mix as (
     select
         owner_rep_id as rep_id,
-        count(*) filter (where tier = 'A') as tier_a_accounts,
-        count(*) filter (where tier = 'B') as tier_b_accounts,
-        count(*) filter (where tier = 'C') as tier_c_accounts,
-        count(*) filter (where tier = 'D') as tier_d_accounts,
+        count(case when tier = 'A' then 1 end) as tier_a_accounts,
+        count(case when tier = 'B' then 1 end) as tier_b_accounts,
+        count(case when tier = 'C' then 1 end) as tier_c_accounts,
+        count(case when tier = 'D' then 1 end) as tier_d_accounts,
         count(*) as accounts_owned
     from {{ ref('int_customer_tiers') }}
     where owner_rep_id is not null
@@ -29,8 +33,8 @@ tier_mix as (
 final as (
     select
         {{ as_of() }} as as_of_date,
-        r.rep_id,
-        r.rep_name,
+        p.level_key as rep_id,
+        coalesce(r.rep_name, 'unassigned') as rep_name,
         r.manager_rep_id,
         r.team,
         r.region,
@@ -69,8 +73,9 @@ final as (
         coalesce(m.tier_c_accounts, 0) as tier_c_accounts,
         coalesce(m.tier_d_accounts, 0) as tier_d_accounts
     from performance as p
-    inner join reps as r on r.rep_id = p.level_key
-    left join tier_mix as m on m.rep_id = r.rep_id
+    left join reps as r on r.rep_id = p.level_key
+    left join tier_mix as m on m.rep_id = p.level_key
+    where r.rep_id is not null or p.level_key = 'unassigned'
 )
 
 select * from final

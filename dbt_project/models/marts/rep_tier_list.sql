@@ -1,14 +1,11 @@
-{{ config(**history_config()) }}
+{{ config(**history_config(previous=[
+    {'key': 'rep_id', 'value': 'rep_tier', 'previous': 'previous_rep_tier', 'changed': 'is_rep_tier_changed'}])) }}
 -- Rep tier list per as-of date (history): tier, training focus, incentive band and
 -- suggested next-period target per active rep (definitions: int_rep_tiers).
 with
 
 rep_tiers as (
     select * from {{ ref('int_rep_tiers') }}
-),
-
-previous as (
-    {{ previous_run_values('rep_id', 'rep_tier') }}
 ),
 
 final as (
@@ -22,7 +19,8 @@ final as (
         t.hire_date,
         t.tenure_months,
         t.rep_tier,
-        p.previous_value as previous_rep_tier,
+        cast(null as {{ dbt.type_string() }}) as previous_rep_tier,     -- post-hook (macros/history.sql)
+        cast(null as boolean) as is_rep_tier_changed,   -- post-hook
         t.period_type as tier_period_type,
         t.period_start as tier_period_start,
         {{ r2('t.bookings') }} as bookings,
@@ -42,7 +40,6 @@ final as (
         {{ r2('t.next_period_target') }} as next_period_target,
         t.tier_reason
     from rep_tiers as t
-    left join previous as p on p.rep_id = t.rep_id
 )
 
 select * from final

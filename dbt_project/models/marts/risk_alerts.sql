@@ -16,10 +16,6 @@ accounts as (
     left join {{ ref('service_levels') }} as sl on sl.tier = t.tier
 ),
 
-lifecycle as (
-    select * from {{ ref('customer_lifecycle') }} where as_of_date = {{ as_of() }}
-),
-
 rules as (
     select * from {{ ref('alert_rules') }}
 ),
@@ -35,9 +31,9 @@ stale_deal as (
         opportunity_id as entity_key,
         'open deal ''' || coalesce(opportunity_name, opportunity_id) || ''' at ' || coalesce(stage, 'unmapped stage') || ': ' || days_since_touch
             || ' days since the last activity or stage change (limit ' || stale_days || ' days at this stage); amount '
-            || coalesce(printf('%.2f', amount_value), 'not set') as detail,
-        cast(days_since_touch as double) as metric_value,
-        cast(stale_days as double) as threshold
+            || coalesce({{ format_number('amount_value', 2) }}, 'not set') as detail,
+        cast(days_since_touch as {{ type_double() }}) as metric_value,
+        cast(stale_days as {{ type_double() }}) as threshold
     from deals
     where is_stale
 ),
@@ -51,10 +47,10 @@ overdue_deal as (
         owner_rep_id,
         owner_rep_id,
         opportunity_id,
-        'deal ''' || coalesce(opportunity_name, opportunity_id) || ''' expected to close on ' || cast(close_date as varchar) || ', '
+        'deal ''' || coalesce(opportunity_name, opportunity_id) || ''' expected to close on ' || cast(close_date as {{ dbt.type_string() }}) || ', '
             || {{ days_between('close_date', as_of()) }} || ' days ago, still open at ' || coalesce(stage, 'unmapped stage')
-            || '; amount ' || coalesce(printf('%.2f', amount_value), 'not set'),
-        cast({{ days_between('close_date', as_of()) }} as double),
+            || '; amount ' || coalesce({{ format_number('amount_value', 2) }}, 'not set'),
+        cast({{ days_between('close_date', as_of()) }} as {{ type_double() }}),
         0.0
     from deals
     where is_overdue
@@ -65,7 +61,7 @@ neglected_account as (
         'neglected_account',
         neglect_severity,
         account_id,
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         owner_rep_id,
         owner_rep_id,
         account_id,
@@ -73,44 +69,46 @@ neglected_account as (
             || coalesce(days_since_last_activity || ' days since the last contact',
                         'no contact recorded (' || coalesce(days_since_contact || ' days since created', 'creation date unknown') || ')')
             || ' (service level ' || service_level_days || ' days)',
-        cast(days_since_contact as double),
-        cast(service_level_days as double)
+        cast(days_since_contact as {{ type_double() }}),
+        cast(service_level_days as {{ type_double() }})
     from accounts
     where is_past_service_level
 ),
 
 at_risk_high_value as (
+    -- the date it turned at_risk is derived from the data (last purchase + the active
+    -- window + 1 day), never from earlier runs, so the alert is the same in any run order
     select
         'at_risk_high_value',
-        case when l.previous_stage = 'at_risk' then 'medium' end,
+        cast(null as {{ dbt.type_string() }}),
         a.account_id,
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         a.owner_rep_id,
         a.owner_rep_id,
         a.account_id,
-        'ABC ' || a.abc_class || ' account ''' || a.account_name || ''' is at_risk: last purchase '
-            || a.days_since_last_purchase || ' days ago (' || cast(a.last_purchase_date as varchar) || '), '
-            || printf('%.2f', coalesce(a.purchases_365d, 0)) || ' purchased in the last ' || {{ var('rfm_window_days') }}
-            || ' days; previous stage ' || coalesce(l.previous_stage, 'n/a'),
-        cast(a.days_since_last_purchase as double),
+        'ABC ' || a.abc_class || ' account ''' || a.account_name || ''' is at_risk since '
+            || cast(cast({{ dbt.dateadd('day', var('lifecycle_active_days') + 1, 'a.last_purchase_date') }} as date) as {{ dbt.type_string() }})
+            || ': last purchase ' || a.days_since_last_purchase || ' days ago (' || cast(a.last_purchase_date as {{ dbt.type_string() }})
+            || '; active up to ' || {{ var('lifecycle_active_days') }} || ' days), '
+            || {{ format_number('coalesce(a.purchases_365d, 0)', 2) }} || ' purchased in the last ' || {{ var('rfm_window_days') }} || ' days',
+        cast(a.days_since_last_purchase as {{ type_double() }}),
         {{ var('lifecycle_active_days') }}.0
     from accounts as a
-    left join lifecycle as l on l.account_id = a.account_id
     where a.lifecycle_stage = 'at_risk' and a.abc_class in {{ sql_list_raw(var('at_risk_alert_abc_classes')) }}
 ),
 
 low_satisfaction as (
     select
         'low_satisfaction',
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         account_id,
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         owner_rep_id,
         owner_rep_id,
         account_id,
-        'tier ' || tier || ' account ''' || account_name || ''': satisfaction ' || printf('%.2f', satisfaction)
+        'tier ' || tier || ' account ''' || account_name || ''': satisfaction ' || {{ format_number('satisfaction', 2) }}
             || ' over ' || satisfaction_responses || ' response(s) in ' || {{ var('satisfaction_window_days') }}
-            || ' days (threshold ' || printf('%.2f', {{ var('low_satisfaction_threshold') }}) || ')',
+            || ' days (threshold ' || {{ format_number(var('low_satisfaction_threshold'), 2) }} || ')',
         satisfaction,
         {{ var('low_satisfaction_threshold') }}
     from accounts
@@ -130,7 +128,7 @@ concentration_base as (
 
 concentration as (
     select
-        sum(bookings_365d) filter (where bookings_rank <= {{ var('concentration_top_n') }}) as top_bookings,
+        sum(case when bookings_rank <= {{ var('concentration_top_n') }} then bookings_365d end) as top_bookings,
         sum(bookings_365d) as total_bookings,
         count(*) as accounts_with_bookings
     from concentration_base
@@ -140,17 +138,17 @@ revenue_concentration as (
     -- only meaningful with more accounts than the top N
     select
         'revenue_concentration',
-        cast(null as varchar),
-        cast(null as varchar),
-        cast(null as varchar),
-        cast(null as varchar),
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
         'company',
         'top {{ var("concentration_top_n") }} of ' || accounts_with_bookings || ' accounts hold '
-            || printf('%.1f', 100 * top_bookings / total_bookings) || '% of bookings in the last '
-            || {{ var('rfm_window_days') }} || ' days (' || printf('%.2f', top_bookings) || ' of '
-            || printf('%.2f', total_bookings) || '; threshold '
-            || printf('%.1f', 100 * {{ var('concentration_max_share') }}) || '%)',
+            || {{ format_number('100 * top_bookings / total_bookings', 1) }} || '% of bookings in the last '
+            || {{ var('rfm_window_days') }} || ' days (' || {{ format_number('top_bookings', 2) }} || ' of '
+            || {{ format_number('total_bookings', 2) }} || '; threshold '
+            || {{ format_number(100 * var('concentration_max_share'), 1) }} || '%)',
         top_bookings / total_bookings,
         {{ var('concentration_max_share') }}
     from concentration
@@ -181,16 +179,16 @@ rep_coverage as (
 low_coverage as (
     select
         'low_coverage',
-        cast(null as varchar),
-        cast(null as varchar),
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
         rep_id,
         rep_id,
         rep_id,
-        period_type || ' from ' || cast(period_start as varchar) || ': pipeline due '
-            || printf('%.2f', pipeline_due) || ' / remaining target ' || printf('%.2f', remaining_target)
-            || ' = coverage ' || printf('%.2f', pipeline_coverage) || ' < 1 / win rate '
-            || printf('%.2f', reference_win_rate) || ' = ' || printf('%.2f', 1 / reference_win_rate),
+        period_type || ' from ' || cast(period_start as {{ dbt.type_string() }}) || ': pipeline due '
+            || {{ format_number('pipeline_due', 2) }} || ' / remaining target ' || {{ format_number('remaining_target', 2) }}
+            || ' = coverage ' || {{ format_number('pipeline_coverage', 2) }} || ' < 1 / win rate '
+            || {{ format_number('reference_win_rate', 2) }} || ' = ' || {{ format_number('1 / reference_win_rate', 2) }},
         pipeline_coverage,
         1 / reference_win_rate
     from rep_coverage

@@ -27,7 +27,7 @@ dimensioned as (
     {%- for name, expr in dimensions.items() %}
     select
         '{{ name }}' as dimension,
-        coalesce(cast({{ expr }} as varchar), 'unknown') as dimension_value,
+        coalesce(cast({{ expr }} as {{ dbt.type_string() }}), 'unknown') as dimension_value,
         d.*
     from closed as d
     left join accounts as a on a.account_id = d.account_id
@@ -41,11 +41,11 @@ aggregated as (
     select
         dimension,
         dimension_value,
-        count(*) filter (where is_won) as won_count,
-        count(*) filter (where is_lost) as lost_count,
-        coalesce(sum(amount_value) filter (where is_won), 0) as bookings,
-        coalesce(sum(amount_value) filter (where is_lost), 0) as lost_amount,
-        avg(cycle_days) filter (where is_won) as sales_cycle_days
+        count(case when is_won then 1 end) as won_count,
+        count(case when is_lost then 1 end) as lost_count,
+        coalesce(sum(case when is_won then amount_value end), 0) as bookings,
+        coalesce(sum(case when is_lost then amount_value end), 0) as lost_amount,
+        avg(case when is_won then cycle_days end) as sales_cycle_days
     from dimensioned
     group by dimension, dimension_value
 ),
@@ -62,7 +62,7 @@ final as (
         {{ r2('bookings / nullif(won_count, 0)') }} as avg_deal_size,
         {{ r2('sales_cycle_days') }} as sales_cycle_days,
         {{ r2('bookings') }} as bookings,
-        cast({{ as_of() }} - interval ({{ var('win_analysis_window_days') }} - 1) day as date) as window_start
+        cast({{ dbt.dateadd('day', 1 - var('win_analysis_window_days'), as_of()) }} as date) as window_start
     from aggregated
 )
 

@@ -1,6 +1,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'funnel_conversion'}}}) }}
--- reached(k+1) <= reached(k) everywhere, and the company's deals at stage 1 are
--- all the deals in the funnel window.
+-- reached(k+1) <= reached(k) everywhere; the company's reached(1) is the number of
+-- deals in the funnel window (reached counts deals only: leads are in leads_reached);
+-- the teams and the reps each add up to the company at every stage.
 with
 
 funnel as (
@@ -22,11 +23,27 @@ deals as (
 ),
 
 company_stage_1 as (
-    select 'company', 'all', 1, 'deals_reached(1) <> deals in window'
+    select 'company', 'all', 1, 'reached(1) <> deals in window'
     from funnel, deals
-    where funnel.level = 'company' and funnel.stage_order = 1 and funnel.deals_reached <> deals.n
+    where funnel.level = 'company' and funnel.stage_order = 1 and funnel.reached <> deals.n
+),
+
+level_sums as (
+    select level, stage_order, sum(reached) as reached, sum(leads_reached) as leads_reached
+    from funnel
+    where level in ('team', 'rep')
+    group by level, stage_order
+),
+
+levels_add_up as (
+    select s.level, 'sum', s.stage_order, 'sum over ' || s.level || ' <> company'
+    from level_sums as s
+    inner join funnel as c on c.level = 'company' and c.stage_order = s.stage_order
+    where s.reached <> c.reached or s.leads_reached <> c.leads_reached
 )
 
 select * from non_monotonic
 union all
 select * from company_stage_1
+union all
+select * from levels_add_up

@@ -2,13 +2,19 @@
 -- Reconciliation: for every current-period KPI that adds up (bookings, won / lost
 -- counts, activity count) the company value equals the sum over reps (including
 -- 'unassigned') and the sum over tiers. Returns the KPIs that disagree.
+{%- set kpis = [] -%}
+{%- for m in ['bookings', 'won_count', 'lost_count', 'activity_count'] -%}
+{%- for p in ['mtd', 'qtd', 't90d'] -%}
+{%- do kpis.append("'" ~ m ~ '_' ~ p ~ "'") -%}
+{%- endfor -%}
+{%- endfor %}
 with
 
 kpis as (
     select level, level_key, kpi, value
     from {{ ref('kpi_snapshot') }}
     where as_of_date = {{ as_of() }}
-      and regexp_matches(kpi, '^(bookings|won_count|lost_count|activity_count)_(mtd|qtd|t90d)$')
+      and kpi in ({{ kpis | join(', ') }})
 ),
 
 company as (

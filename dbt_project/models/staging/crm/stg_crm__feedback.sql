@@ -20,10 +20,13 @@ renamed as (
         comment,
         modified_at,
         export_date,
+        -- the first batch that carried this feedback: when it "came" as far as the
+        -- exports show (the account owner of that batch is credited)
+        first_export_date,
         source_file,
-        source_line,
-        version_rank
+        source_line
     from source
+    where version_rank = 1
 )
 
-select * exclude (version_rank) from renamed where version_rank = 1
+select * from renamed

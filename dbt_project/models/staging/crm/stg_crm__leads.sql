@@ -31,9 +31,9 @@ renamed as (
         modified_at,
         export_date,
         source_file,
-        source_line,
-        version_rank
+        source_line
     from source
+    where version_rank = 1
 )
 
-select * exclude (version_rank) from renamed where version_rank = 1
+select * from renamed

@@ -13,6 +13,18 @@ latest_batch as (
     where export_date = (select max(export_date) from source)
 ),
 
+ranked as (
+    -- one row per (rep, valid_from): the latest by modified time, then file / line
+    select
+        *,
+        row_number() over (
+            partition by trim(rep_id), valid_from
+            order by modified_at desc nulls last, source_file desc, source_line desc
+        ) as version_rank
+    from latest_batch
+    where nullif(trim(rep_id), '') is not null
+),
+
 renamed as (
     select
         trim(rep_id) as rep_id,
@@ -27,13 +39,9 @@ renamed as (
         valid_to,
         export_date,
         source_file,
-        source_line,
-        row_number() over (
-            partition by trim(rep_id), valid_from
-            order by modified_at desc nulls last, source_file desc, source_line desc
-        ) as version_rank
-    from latest_batch
-    where nullif(trim(rep_id), '') is not null
+        source_line
+    from ranked
+    where version_rank = 1
 )
 
-select * exclude (version_rank) from renamed where version_rank = 1
+select * from renamed

@@ -12,6 +12,19 @@ latest_batch as (
     where export_date = (select max(export_date) from source)
 ),
 
+ranked as (
+    -- one row per (rep or team, period_start): the latest by modified time, then file / line
+    select
+        *,
+        row_number() over (
+            partition by nullif(trim(rep_id), ''), nullif(trim(team), ''), period_start
+            order by modified_at desc nulls last, source_file desc, source_line desc
+        ) as version_rank
+    from latest_batch
+    where period_start is not null and period_end is not null
+      and (nullif(trim(rep_id), '') is not null or nullif(trim(team), '') is not null)
+),
+
 renamed as (
     select
         nullif(trim(rep_id), '') as rep_id,
@@ -22,18 +35,12 @@ renamed as (
         target_amount,
         export_date,
         source_file,
-        source_line,
-        row_number() over (
-            partition by nullif(trim(rep_id), ''), nullif(trim(team), ''), period_start
-            order by modified_at desc nulls last, source_file desc, source_line desc
-        ) as version_rank
-    from latest_batch
-    where period_start is not null and period_end is not null
-      and (nullif(trim(rep_id), '') is not null or nullif(trim(team), '') is not null)
+        source_line
+    from ranked
+    where version_rank = 1
 )
 
 select
-    {{ dbt.concat(["target_level", "':'", "coalesce(rep_id, team)", "':'", "cast(period_start as varchar)"]) }} as target_id,
-    * exclude (version_rank)
+    {{ dbt.concat(["target_level", "':'", "coalesce(rep_id, team)", "':'", dbt.cast("period_start", dbt.type_string())]) }} as target_id,
+    *
 from renamed
-where version_rank = 1
