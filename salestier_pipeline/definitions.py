@@ -8,7 +8,7 @@ from dagster_dbt import DbtCliResource
 
 from salestier_pipeline.assets.dbt import dbt_project, salestier_dbt_models
 from salestier_pipeline.assets.ingest import ingest_assets, ingest_summary, landing_manifest
-from salestier_pipeline.assets.publish import serving_database, tier_lists
+from salestier_pipeline.assets.publish import html_report, postgres_serving, serving_database, tier_lists
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.resources import SalesTierResource
 
@@ -42,7 +42,8 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 defs = dg.Definitions(
-    assets=[landing_manifest, *ingest_assets, ingest_summary, salestier_dbt_models, serving_database, tier_lists],
+    assets=[landing_manifest, *ingest_assets, ingest_summary, salestier_dbt_models, serving_database, tier_lists,
+            html_report, postgres_serving],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     resources={

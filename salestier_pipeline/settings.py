@@ -54,6 +54,10 @@ class Settings:
         return self.home / "exports"
 
     @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
     def profiles_dir(self) -> Path:
         return self.home / "profiles"
 

@@ -17,7 +17,8 @@ def test_definitions_load_with_groups_checks_and_schedule(dbt_manifest: Path) ->
     assert set(groups) == {"ingest", "staging", "marts", "publish"}
     assert {"raw/opportunities", "raw/accounts", "raw/landing_manifest"} <= groups["ingest"]
     assert set(PUBLISHED_TABLES) <= groups["marts"]
-    assert groups["publish"] == {"serving/salestier_duckdb", "exports/tier_lists"}
+    assert groups["publish"] == {"serving/salestier_duckdb", "exports/tier_lists", "reports/html_report",
+                                 "serving/postgres"}
 
     checks = graph.asset_check_keys
     assert len(checks) >= 30

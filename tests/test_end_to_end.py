@@ -43,6 +43,8 @@ def test_full_run_publishes_every_table_and_is_idempotent(demo_home: Path) -> No
     finally:
         con.close()
     assert (demo_home / "exports" / "customer_tier_list.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (demo_home / "exports" / "customer_tier_list.xlsx").exists()
+    assert list((demo_home / "reports").glob("salestier-report-*.html"))
     assert (demo_home / "serving" / "parquet" / "opportunities.parquet").exists()
     assert (demo_home / "serving" / "parquet" / "kpi_snapshot").is_dir()
 

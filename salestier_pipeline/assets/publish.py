@@ -4,14 +4,19 @@ They run only after every upstream asset and blocking check succeeded; a failed
 audit discards the candidate and leaves the live outputs byte-identical.
 """
 
+import datetime as dt
+
 import dagster as dg
 import duckdb
 
 from salestier_pipeline.assets.dbt import WAREHOUSE_POOL
 from salestier_pipeline.partitions import as_of_partitions
+from salestier_pipeline.publish.postgres import publish_from_env
+from salestier_pipeline.publish.report import write_report
 from salestier_pipeline.publish.serving import build_candidate, discard, swap_candidate
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.publish.tier_lists import write_tier_lists
+from salestier_pipeline.publish.xlsx import write_tier_workbooks
 from salestier_pipeline.quality.gx_adapter import check_specs, failures_text, to_check_results
 from salestier_pipeline.quality.serving_checks import validate_serving
 from salestier_pipeline.resources import SalesTierResource
@@ -69,10 +74,48 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
     deps=[serving_database],
-    kinds={"csv"},
-    description="Customer and rep tier lists as CSV (UTF-8 with BOM, formulas neutralised) for people.",
+    kinds={"csv", "excel"},
+    description="Customer tier list (by owner and manager) and rep tier list of the latest as-of date: XLSX "
+    "(frozen header, filters, tier colours) and CSV (UTF-8 with BOM); formula-like text neutralised.",
 )
 def tier_lists(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
     settings = salestier.settings()
-    paths = write_tier_lists(settings.serving_db, settings.exports)
-    return dg.MaterializeResult(metadata={name: dg.MetadataValue.path(str(p)) for name, p in paths.items()})
+    paths = {**write_tier_lists(settings.serving_db, settings.exports),
+             **write_tier_workbooks(settings.serving_db, settings.exports)}
+    return dg.MaterializeResult(metadata={name: dg.MetadataValue.path(str(p)) for name, p in sorted(paths.items())})
+
+
+@dg.asset(
+    key=["reports", "html_report"],
+    group_name=PUBLISH_GROUP,
+    partitions_def=as_of_partitions,
+    deps=[serving_database],
+    kinds={"html"},
+    description="A static HTML report of the as-of date (tiers, funnel, lifecycle, reps, satisfaction, wins, "
+    "allocation, KPI trends, alerts): one file, opens offline.",
+)
+def html_report(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
+    settings = salestier.settings()
+    path = write_report(settings.serving_db, settings.reports, as_of=dt.date.fromisoformat(context.partition_key))
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(path)),
+        "open": dg.MetadataValue.url(path.as_uri()),
+        "bytes": path.stat().st_size,
+    })
+
+
+@dg.asset(
+    key=["serving", "postgres"],
+    group_name=PUBLISH_GROUP,
+    partitions_def=as_of_partitions,
+    deps=[serving_database],
+    kinds={"postgres"},
+    description="Optional: the published tables copied into PostgreSQL (SALESTIER_PG_DSN, schema salestier) in "
+    "one transaction, so BI readers see the old or the new version, never a mix.",
+)
+def postgres_serving(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
+    settings = salestier.settings()
+    counts = publish_from_env(settings.serving_db)
+    if counts is None:
+        return dg.MaterializeResult(metadata={"status": "not configured (set SALESTIER_PG_DSN to enable)"})
+    return dg.MaterializeResult(metadata={"status": "published", "row_counts": dg.MetadataValue.json(counts)})
