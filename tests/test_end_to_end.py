@@ -24,6 +24,8 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> P
 def test_full_run_publishes_every_table_and_is_idempotent(demo_home: Path) -> None:
     first = run_salestier(demo_home, "run")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
+    log = first.stdout + first.stderr
+    assert "Calculating Metrics" not in log and "it/s]" not in log, "GX drew progress bars in the run log"
     serving = demo_home / "serving" / "salestier.duckdb"
     con = duckdb.connect(str(serving), read_only=True)
     try:

@@ -127,6 +127,22 @@ def test_xlsx_with_excel_dates_and_serials(land: Landing) -> None:
     ]
 
 
+def test_xlsx_excel_serial_numbers_in_a_date_column(land: Landing) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["商机名称", "客户名称", "预计成交日期", "商机阶段", "创建时间"])
+    ws.append(["项目C", "丙公司", 46088, "需求确定", 46000.5])  # dates stored as plain numbers
+    ws.append(["项目D", "丁公司", 46100, "需求确定", 46010.25])
+    wb.save(land.landing.parent / "s.xlsx")
+    land.put("fxiaoke", "2026-11-20", "serial.xlsx", (land.landing.parent / "s.xlsx").read_bytes())
+    res = land.ingest("opportunities")
+    assert counts(res["serial.xlsx"]) == (2, 2, 0)
+    assert land.rows("opportunities", "name, close_date::varchar, created_at::varchar") == [
+        ("项目C", "2026-03-07", "2025-12-09 12:00:00"),
+        ("项目D", "2026-03-19", "2025-12-19 06:00:00"),
+    ]
+
+
 def test_traditional_chinese_headers(land: Landing) -> None:
     land.put("fxiaoke", "2026-11-20", "客戶.csv", "客戶名稱,負責人,所屬行業,員工人數\n台北宏達,陳美玲,電子,1200\n")
     res = land.ingest("accounts")
