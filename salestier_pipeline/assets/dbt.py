@@ -38,6 +38,31 @@ class SalesTierDbtTranslator(DagsterDbtTranslator):
         return "staging"
 
 
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        """dbt generic tests carry no description: derive one from the test so the UI says what it checks."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_dbt_test(manifest["nodes"].get(unique_id, {})))
+
+
+def describe_dbt_test(node: Mapping[str, Any]) -> str:
+    """'[dbt] not_null on kpi_snapshot.as_of_date (error)' from a manifest test node."""
+    meta = node.get("test_metadata") or {}
+    name = meta.get("name") or node.get("name", "test")
+    kwargs = {k: v for k, v in (meta.get("kwargs") or {}).items() if k not in ("model", "column_name")}
+    column = node.get("column_name")
+    model = (node.get("attached_node") or "").rsplit(".", 1)[-1] or ", ".join(
+        n.rsplit(".", 1)[-1] for n in node.get("depends_on", {}).get("nodes", []))
+    target = f"{model}.{column}" if column else model
+    args = "; ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
+    severity = (node.get("config") or {}).get("severity", "error").lower()
+    blocking = "blocks publishing" if severity == "error" else "warns only"
+    return f"[dbt] {name} on {target}" + (f" ({args})" if args else "") + f" - severity {severity}, {blocking}"
+
+
 translator = SalesTierDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
 )
