@@ -1,7 +1,8 @@
-"""`salestier` command: run the nightly job, generate demo exports.
+"""`salestier` command: run the nightly job, backfill, show status, check a profile, generate demo exports.
 
-Exit codes a cron job can rely on: 0 published, 1 the run failed (nothing
-published), 2 bad usage or nothing to run on.
+Exit codes a cron job can rely on: 0 ok (published), 1 a run failed (nothing
+published; an alert was sent), 2 bad usage or input (nothing to run on, bad
+dates, invalid profile).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from salestier_pipeline.settings import Settings, load_settings
@@ -56,6 +57,32 @@ def landing_is_empty(landing: Path) -> bool:
     return not landing.exists() or not any(p for p in landing.rglob("*") if p.is_file())
 
 
+def _execute(settings: Settings, as_of: str) -> bool:
+    """One in-process run of the nightly job; a failure is alerted here since no daemon watches it."""
+    import dagster as dg
+
+    from salestier_pipeline.alerts import alert_run_failure
+    from salestier_pipeline.definitions import defs
+    from salestier_pipeline.runs import launch_tags, reap_dead_runs
+
+    print(f"SalesTier run: home={settings.home} as_of={as_of}")
+    job = defs.resolve_job_def("salestier_nightly")
+    with dg.DagsterInstance.get() as instance:
+        for run_id in reap_dead_runs(instance):
+            print(f"run {run_id} had been killed: marked failed, its warehouse slot freed")
+        result = job.execute_in_process(partition_key=as_of, instance=instance, raise_on_error=False,
+                                        tags=launch_tags())
+        if result.success:
+            print(f"run {result.run_id} succeeded; published {settings.serving_db}")
+            return True
+        report = alert_run_failure(instance, result.run_id, settings)
+    failed = [s["step"] for s in report.failed_steps]
+    print(f"run {result.run_id} FAILED at: {', '.join(failed) or 'unknown step'}; nothing was published",
+          file=sys.stderr)
+    print(report.text(), file=sys.stderr)
+    return False
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.demo_if_empty and landing_is_empty(settings.landing):
@@ -68,24 +95,127 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"no export batches under {settings.landing} (expected <source>/<YYYY-MM-DD>/...)", file=sys.stderr)
         return 2
     prepare_dagster_home(settings)
+    return 0 if _execute(settings, as_of) else 1
+
+
+def date_range(start: str, end: str) -> list[str]:
+    """Every calendar day from start to end inclusive, as YYYY-MM-DD; ValueError on bad dates or order."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    if last < first:
+        raise ValueError(f"--to {end} is before --from {start}")
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """One as-of date after the other, in process: never two writers on the warehouse."""
+    try:
+        dates = date_range(args.start, args.end)
+    except ValueError as exc:
+        print(f"bad date range: {exc}", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    if args.export_dates_only:
+        from salestier_pipeline.ingest.landing import export_dates
+
+        present = set(export_dates(settings.landing))
+        dates = [d for d in dates if d in present]
+    if not dates:
+        print("nothing to run in that range", file=sys.stderr)
+        return 2
+    from salestier_pipeline.partitions import as_of_partitions
+
+    invalid = [d for d in dates if not as_of_partitions.has_partition_key(d)]
+    if invalid:
+        print(f"not valid as-of dates (before SALESTIER_PARTITION_START or after today): {invalid[0]}"
+              + (f" ... {invalid[-1]}" if len(invalid) > 1 else ""), file=sys.stderr)
+        return 2
+    prepare_dagster_home(settings)
+    for i, as_of in enumerate(dates, 1):
+        print(f"backfill {i}/{len(dates)}: {as_of}")
+        if not _execute(settings, as_of):
+            print(f"backfill stopped at {as_of}; dates after it were not run", file=sys.stderr)
+            return 1
+    print(f"backfill done: {len(dates)} as-of date(s) from {dates[0]} to {dates[-1]}")
+    return 0
+
+
+def cmd_validate_profile(args: argparse.Namespace) -> int:
+    from salestier_pipeline.profiles import ProfileError, load_profile
+
+    try:
+        profile = load_profile(Path(args.path))
+    except (ProfileError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"{args.path}: OK, profile '{profile.name}', date order {profile.date_order}, "
+          f"{len(profile.modules)} module(s)")
+    for module in profile.modules:
+        required = sum(1 for c in module.columns if c.required)
+        print(f"  {module.key} -> {module.canonical}: {len(module.columns)} column(s), {required} required")
+    return 0
+
+
+def _when(value: float | None) -> str:
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n      ")
+
+
+def recent_runs(settings: Settings, limit: int) -> list[str]:
+    """The last runs of the instance, newest first, with what failed in the failed ones."""
+    if not (settings.dagster_home / "dagster.yaml").exists():
+        return [f"no Dagster instance at {settings.dagster_home}: no run yet"]
     import dagster as dg
 
-    from salestier_pipeline.definitions import defs
-    from salestier_pipeline.runs import launch_tags, reap_dead_runs
+    from salestier_pipeline.alerts import PARTITION_TAG, failure_report
 
-    print(f"SalesTier run: home={settings.home} as_of={as_of}")
-    job = defs.resolve_job_def("salestier_nightly")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    lines = ["last runs (newest first):"]
     with dg.DagsterInstance.get() as instance:
-        for run_id in reap_dead_runs(instance):
-            print(f"run {run_id} had been killed: marked failed, its warehouse slot freed")
-        result = job.execute_in_process(partition_key=as_of, instance=instance, raise_on_error=False,
-                                        tags=launch_tags())
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        print(f"run {result.run_id} FAILED at: {', '.join(failed) or 'unknown step'}; nothing was published",
-              file=sys.stderr)
-        return 1
-    print(f"run {result.run_id} succeeded; published {settings.serving_db}")
+        records = instance.get_run_records(limit=limit)
+        for record in records:
+            run = record.dagster_run
+            lines.append(f"  {run.run_id}  as-of {run.tags.get(PARTITION_TAG, '-')}  {run.status.value}  "
+                         f"start {_when(record.start_time)}  end {_when(record.end_time)}")
+            if run.status.value == "FAILURE":
+                report = failure_report(instance, run.run_id)
+                lines += [_indent(f"    failed step {st['step']}: {st['error']}") for st in report.failed_steps]
+                lines += [_indent(f"    failed check {c['asset']}:{c['check']}: {c['text']}")
+                          for c in report.failed_checks]
+                if report.run_error and not report.failed_steps:
+                    lines.append(f"    run error: {report.run_error}")
+    if not records:
+        lines.append("  none")
+    return lines
+
+
+def published_status(settings: Settings) -> list[str]:
+    """What BI tools see now: the serving file's time and its latest as-of date (opened read-only)."""
+    serving = settings.serving_db
+    if not serving.exists():
+        return [f"published: nothing yet ({serving} does not exist)"]
+    import duckdb
+
+    lines = [f"published: {serving} (written {_when(serving.stat().st_mtime)})"]
+    try:
+        con = duckdb.connect(str(serving), read_only=True)
+        try:
+            latest = con.execute("select max(as_of_date) from customer_tier_list").fetchone()[0]
+        finally:
+            con.close()
+        lines.append(f"  customer_tier_list latest as-of: {latest}")
+    except duckdb.Error as exc:
+        lines.append(f"  cannot read customer_tier_list: {exc}")
+    return lines
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    print(f"SalesTier home: {settings.home}")
+    for line in recent_runs(settings, args.limit) + published_status(settings):
+        print(line)
     return 0
 
 
@@ -102,6 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", help="YYYY-MM-DD (default: SALESTIER_AS_OF, else the latest export date)")
     run.add_argument("--demo-if-empty", action="store_true", help="generate demo exports if the landing is empty")
     run.set_defaults(func=cmd_run)
+    backfill = sub.add_parser("backfill", help="run every as-of date of a range, in order, one at a time")
+    backfill.add_argument("--from", dest="start", required=True, help="first as-of date, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", required=True, help="last as-of date, YYYY-MM-DD (inclusive)")
+    backfill.add_argument("--export-dates-only", action="store_true",
+                          help="only dates that have an export batch in the landing zone")
+    backfill.set_defaults(func=cmd_backfill)
+    status = sub.add_parser("status", help="last runs (failed steps and checks) and what is published")
+    status.add_argument("--limit", type=int, default=5, help="how many runs to show")
+    status.set_defaults(func=cmd_status)
+    validate = sub.add_parser("validate-profile", help="check a source profile YAML; errors name file:line")
+    validate.add_argument("path")
+    validate.set_defaults(func=cmd_validate_profile)
     return parser
 
 

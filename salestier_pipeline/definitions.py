@@ -1,4 +1,4 @@
-"""SalesTier's Dagster definitions: assets, checks, job, schedule, resources."""
+"""SalesTier's Dagster definitions: assets, checks, job, schedule, sensors, resources."""
 
 import sys
 from pathlib import Path
@@ -11,6 +11,7 @@ from salestier_pipeline.assets.ingest import ingest_assets, ingest_summary, land
 from salestier_pipeline.assets.publish import html_report, postgres_serving, serving_database, tier_lists
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.resources import SalesTierResource
+from salestier_pipeline.sensors import sensors
 
 
 def _check_marts_in_manifest() -> None:
@@ -46,6 +47,7 @@ defs = dg.Definitions(
             html_report, postgres_serving],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
+    sensors=sensors,
     resources={
         "salestier": SalesTierResource(),
         # the dbt next to this interpreter, so no PATH setup is needed

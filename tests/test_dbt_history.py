@@ -97,3 +97,14 @@ def test_previous_values_are_filled_in_when_an_earlier_date_arrives(reversed_ord
     transitions = reversed_order["d1"]["lifecycle_transitions"]
     assert set(pd.to_datetime(transitions.as_of_date).dt.strftime("%Y-%m-%d")) == {AS_OF_1, AS_OF_2}
     assert "none" not in set(transitions[pd.to_datetime(transitions.as_of_date) == AS_OF_2].from_stage)
+
+
+def test_latest_only_tables_keep_the_newest_date_when_an_older_one_runs(in_order, reversed_order):
+    """A backfill of an older date must not replace today's latest-only tables."""
+    for table in ("opportunities", "customer_segments", "ingest_quarantine"):
+        for snapshot in (in_order["d1_again"][table], reversed_order["d1"][table]):
+            dates = set(pd.to_datetime(snapshot["as_of_date"]).dt.strftime("%Y-%m-%d"))
+            assert dates <= {AS_OF_2}, f"{table} holds {dates} after an older run"
+        assert_same(in_order["d2"][table], in_order["d1_again"][table], f"{table} after the d1 rerun")
+        assert_same(reversed_order["d2"][table], reversed_order["d1"][table], f"{table} after a backfill of d1")
+    assert len(in_order["d2"]["opportunities"]) > 0

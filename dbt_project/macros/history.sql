@@ -85,3 +85,35 @@
           {%- endif %}
       )
 {%- endmacro %}
+
+{#-
+  Latest-only marts (customer_segments, opportunities, ingest_quarantine) hold the
+  NEWEST as-of date that has run, not the last run: a backfill of an older date
+  must not replace today's view. They are incremental tables: when the run's date
+  is the newest (or equal), the pre-hook empties the table and the run's rows go in;
+  when it is older, nothing is deleted and keep_newest_filter() inserts nothing.
+  Usage: {{ config(**latest_only_config()) }} ... select * from final {{ keep_newest_filter() }}
+-#}
+{% macro latest_only_config(date_column='as_of_date') -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': ["{{ delete_if_not_newer('" ~ date_column ~ "') }}"],
+    }) }}
+{%- endmacro %}
+
+{% macro delete_if_not_newer(date_column='as_of_date') -%}
+    {%- set existing = load_relation(this) if execute else none -%}
+    {%- if existing is not none and not should_full_refresh() -%}
+        delete from {{ this }} where (select max({{ date_column }}) from {{ this }}) <= {{ as_of() }}
+    {%- else -%}
+        select 1 /* nothing to delete: first build or full refresh */
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro keep_newest_filter(date_column='as_of_date') -%}
+    {%- if is_incremental() %}
+    where {{ as_of() }} >= (select coalesce(max({{ date_column }}), {{ as_of() }}) from {{ this }})
+    {%- endif %}
+{%- endmacro %}

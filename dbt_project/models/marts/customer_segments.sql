@@ -1,3 +1,4 @@
+{{ config(**latest_only_config()) }}
 -- Customer segments (latest run only): firmographics, ABC value class and RFM.
 -- Accounts with no purchase in the window have no RFM scores; their segment is
 -- 'Lost' when they purchased before, 'No Purchase' when they never did.
@@ -36,4 +37,5 @@ final as (
 )
 
 select * from final
+{{ keep_newest_filter() }}
 order by account_id

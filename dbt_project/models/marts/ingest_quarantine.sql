@@ -1,3 +1,4 @@
+{{ config(**latest_only_config()) }}
 -- Rows rejected by ingest in the batches that count for the latest run
 -- (export_date <= as_of_date): file, line, column, raw value and reason.
 with
@@ -23,4 +24,5 @@ final as (
 )
 
 select * from final
+{{ keep_newest_filter() }}
 order by source_system, export_date, source_file, line_number, column_name

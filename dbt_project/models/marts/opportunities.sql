@@ -1,3 +1,4 @@
+{{ config(**latest_only_config()) }}
 -- Deals as of the latest run (one row per deal), with the named flags of
 -- int_opportunities. team / region / manager_rep_id: the roster row of the owner on
 -- attribution_date (a closed deal: its close date; an open deal: the run date), i.e.
@@ -61,4 +62,5 @@ final as (
 )
 
 select * from final
+{{ keep_newest_filter() }}
 order by opportunity_id

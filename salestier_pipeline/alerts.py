@@ -1,0 +1,196 @@
+"""Failure alerts: what failed in a run, sent to the alert log, a webhook and/or email.
+
+One function, `alert_run_failure`, serves both paths: the `salestier run` command (in-process
+runs have no daemon) and the run-failure sensor (runs launched by the daemon). A channel that
+fails is reported on stderr and never hides the other channels or the run's own exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import sys
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+
+from salestier_pipeline.settings import Settings
+
+WEBHOOK_TIMEOUT_SECONDS = 10
+PARTITION_TAG = "dagster/partition"
+MAX_TEXT = 2000  # an error text longer than this is cut: alerts are for people, the UI has the rest
+
+
+@dataclass(frozen=True)
+class FailureReport:
+    """Everything an operator needs to triage a failed night without opening the UI."""
+
+    run_id: str
+    job: str
+    partition: str | None
+    failed_steps: list[dict[str, str]] = field(default_factory=list)  # {step, error}
+    failed_checks: list[dict[str, Any]] = field(default_factory=list)  # {asset, check, severity, text}
+    run_error: str | None = None
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def summary(self) -> str:
+        steps = ", ".join(s["step"] for s in self.failed_steps) or "no step (run-level failure)"
+        checks = ", ".join(f"{c['asset']}:{c['check']}" for c in self.failed_checks) or "none"
+        return (f"SalesTier run {self.run_id} (job {self.job}, as-of {self.partition or '?'}) FAILED; "
+                f"failed step(s): {steps}; failed check(s): {checks}")
+
+    def text(self) -> str:
+        lines = [self.summary()]
+        lines += [f"- step {s['step']}: {s['error']}" for s in self.failed_steps]
+        lines += [f"- check {c['asset']}:{c['check']} ({c['severity']}): {c['text']}" for c in self.failed_checks]
+        if self.run_error and not self.failed_steps:
+            lines.append(f"- run: {self.run_error}")
+        return "\n".join(lines)
+
+    def payload(self) -> dict[str, Any]:
+        """JSON body: the fields plus `text`, which chat webhooks (Slack, Mattermost, Teams) display as is."""
+        return {"event": "salestier_run_failed", **asdict(self), "text": self.text()}
+
+
+def _cut(text: str | None) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + " …"
+
+
+def _step_error(data: Any) -> str:
+    user = getattr(data, "user_failure_data", None)
+    if user is not None and user.description:
+        return _cut(user.description)
+    error = getattr(data, "error", None)
+    return _cut(error.message if error is not None else "unknown error")
+
+
+def _check_text(evaluation: Any) -> str:
+    meta = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
+    details = [f"{k}={meta[k]}" for k in ("unexpected_count", "observed", "sample_values") if k in meta]
+    return _cut("; ".join(filter(None, [evaluation.description or "", *map(str, details)])))
+
+
+def report_from_events(run_id: str, job: str, partition: str | None, entries: Iterable[Any],
+                       run_error: str | None = None) -> FailureReport:
+    """Pure: failed steps and failed checks of one run from its event log entries."""
+    steps: list[dict[str, str]] = []
+    checks: list[dict[str, Any]] = []
+    for entry in entries:
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            steps.append({"step": event.step_key or "?", "error": _step_error(event.event_specific_data)})
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                checks.append({
+                    "asset": evaluation.asset_key.to_user_string(),
+                    "check": evaluation.check_name,
+                    "severity": evaluation.severity.value,
+                    "text": _check_text(evaluation),
+                })
+        elif event.event_type == DagsterEventType.RUN_FAILURE and run_error is None:
+            run_error = _cut(entry.message)
+    return FailureReport(run_id, job, partition, steps, checks, run_error)
+
+
+def failure_report(instance: dg.DagsterInstance, run_id: str) -> FailureReport:
+    """Read one run's failures from the Dagster instance."""
+    run = instance.get_run_by_id(run_id)
+    entries = instance.all_logs(run_id, of_type={
+        DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION, DagsterEventType.RUN_FAILURE,
+    })
+    job = run.job_name if run else "?"
+    partition = run.tags.get(PARTITION_TAG) if run else None
+    return report_from_events(run_id, job, partition, entries)
+
+
+def append_alert_log(path: Path, payload: Mapping[str, Any]) -> None:
+    """One JSON line per alert: the channel that always works, for cron mail and log shippers."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
+
+def post_webhook(url: str, payload: Mapping[str, Any], timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> int:
+    """One POST, no retries: a down webhook must not stall or spam; the alert log still has the line."""
+    body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "User-Agent": "salestier"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL set by the operator
+        return int(response.status)
+
+
+def smtp_config(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """SALESTIER_ALERT_SMTP_*: HOST and TO are required; PORT (587), USER, PASSWORD, FROM, STARTTLS (1)."""
+    host, to = env.get("SALESTIER_ALERT_SMTP_HOST"), env.get("SALESTIER_ALERT_SMTP_TO")
+    if not host or not to:
+        return None
+    return {
+        "host": host,
+        "port": int(env.get("SALESTIER_ALERT_SMTP_PORT", "587")),
+        "user": env.get("SALESTIER_ALERT_SMTP_USER"),
+        "password": env.get("SALESTIER_ALERT_SMTP_PASSWORD"),
+        "sender": env.get("SALESTIER_ALERT_SMTP_FROM") or env.get("SALESTIER_ALERT_SMTP_USER") or "salestier@localhost",
+        "to": [a.strip() for a in to.split(",") if a.strip()],
+        "starttls": env.get("SALESTIER_ALERT_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
+    }
+
+
+def send_email(config: Mapping[str, Any], report: FailureReport) -> None:
+    message = EmailMessage()
+    message["Subject"] = f"[SalesTier] run failed for as-of {report.partition or '?'}"
+    message["From"] = config["sender"]
+    message["To"] = ", ".join(config["to"])
+    message.set_content(report.text())
+    with smtplib.SMTP(config["host"], config["port"], timeout=WEBHOOK_TIMEOUT_SECONDS) as smtp:
+        if config["starttls"]:
+            smtp.starttls()
+        if config["user"]:
+            smtp.login(config["user"], config["password"] or "")
+        smtp.send_message(message)
+
+
+def alert_log_path(settings: Settings) -> Path:
+    return settings.home / "logs" / "alerts.log"
+
+
+def send_alert(report: FailureReport, settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Deliver to every configured channel; returns channel → 'ok' or the error, never raises."""
+    env = os.environ if env is None else env
+    payload = report.payload()
+    outcome: dict[str, str] = {}
+    channels: list[tuple[str, Any]] = [("log", lambda: append_alert_log(alert_log_path(settings), payload))]
+    if env.get("SALESTIER_ALERT_WEBHOOK_URL"):
+        channels.append(("webhook", lambda: post_webhook(env["SALESTIER_ALERT_WEBHOOK_URL"], payload)))
+    smtp = smtp_config(env)
+    if smtp:
+        channels.append(("email", lambda: send_email(smtp, report)))
+    for name, deliver in channels:
+        try:
+            deliver()
+            outcome[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - one broken channel must not hide the others
+            outcome[name] = f"{type(exc).__name__}: {exc}"
+            print(f"alert channel {name} failed: {outcome[name]}", file=sys.stderr)
+    return outcome
+
+
+def alert_run_failure(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> FailureReport:
+    """Build the report of a failed run from the instance and send it everywhere; never raises."""
+    try:
+        report = failure_report(instance, run_id)
+    except Exception as exc:  # noqa: BLE001 - an unreadable event log must still alert
+        report = FailureReport(run_id, "?", None, run_error=f"could not read the run's events: {exc}")
+    send_alert(report, settings)
+    return report
