@@ -12,6 +12,7 @@ from salestier_pipeline.assets.publish import html_report, postgres_serving, ser
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.sensors import sensors
+from salestier_pipeline.settings import automation_on
 
 
 def _check_marts_in_manifest() -> None:
@@ -38,7 +39,7 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
     nightly_job,
     hour_of_day=2,
     minute_of_hour=0,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
+    default_status=dg.DefaultScheduleStatus.RUNNING if automation_on() else dg.DefaultScheduleStatus.STOPPED,
     name="salestier_nightly_schedule",
 )
 

@@ -25,7 +25,7 @@ from salestier_pipeline.ingest.batches import (
 )
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.runs import LAUNCHER_TAG
-from salestier_pipeline.settings import load_settings
+from salestier_pipeline.settings import automation_on, load_settings
 
 NIGHTLY_JOB = "salestier_nightly"
 SETTLE_ENV = "SALESTIER_SENSOR_SETTLE_SECONDS"
@@ -44,7 +44,7 @@ def _runnable(export_date: str) -> bool:
     name="salestier_new_export_sensor",
     job_name=NIGHTLY_JOB,
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING if automation_on() else dg.DefaultSensorStatus.STOPPED,
     description="Runs salestier_nightly for a batch's export date once the batch under <landing>/<source>/<date>/ "
     f"is complete: a _SUCCESS or _manifest.json marker, or no change for {SETTLE_ENV} seconds (default 120). "
     "Run key = content hash, so the same content never runs twice and a re-export runs again.",

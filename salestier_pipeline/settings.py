@@ -73,6 +73,12 @@ class Settings:
         }
 
 
+def automation_on() -> bool:
+    """SALESTIER_AUTOMATION=on (the deployed config) starts the nightly schedule and the
+    new-export sensor as RUNNING; a laptop or CI leaves them stopped."""
+    return os.environ.get("SALESTIER_AUTOMATION", "off").strip().lower() in ("on", "1", "true", "yes")
+
+
 def load_settings() -> Settings:
     """Read SALESTIER_* variables; the home defaults to ./data of the project."""
     home = Path(os.environ.get("SALESTIER_HOME", PROJECT_ROOT / "data")).resolve()

@@ -15,6 +15,7 @@ def salestier_env(home: Path, as_of: str | None = None) -> dict[str, str]:
     # PYTHONPATH: the command runs the code of this checkout, whatever the venv was installed from
     env = {**os.environ, "SALESTIER_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "PYTHONPATH": str(ROOT)}
     env.pop("SALESTIER_AS_OF", None)
+    env["SALESTIER_WRITE_SETTLE_SECONDS"] = "0"  # tests write their files instantly: errors are bad data, no retry
     if as_of:
         env["SALESTIER_AS_OF"] = as_of
     return env

@@ -1,10 +1,19 @@
 """Ingest assets: classify landing files, then one asset per canonical module."""
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
+from salestier_pipeline.ingest.landing import still_being_written
 from salestier_pipeline.ingest.manifest import build_manifest, read_manifest, write_manifest
-from salestier_pipeline.ingest.run import FileResult, ensure_schema_files, ingest_module, write_file_results
+from salestier_pipeline.ingest.run import (
+    FileResult,
+    IngestError,
+    ensure_schema_files,
+    ingest_module,
+    write_file_results,
+)
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.profiles.maps import write_profile_maps
@@ -42,6 +51,11 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
     ]
     write_file_results(settings.raw, as_of, "_landing", unrecognised)  # rewritten each run, maybe empty
     errors = [f.error for f in files if f.error]
+    fresh = still_being_written([Path(f.path) for f in files if f.error])
+    if fresh:
+        raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from dg.Failure(
+            description="file(s) still being written: " + ", ".join(str(p) for p in fresh)
+        )
     if errors:
         raise dg.Failure(
             description=f"{len(errors)} landing file(s) cannot be ingested:\n" + "\n".join(f"- {e}" for e in errors),
@@ -75,7 +89,13 @@ def build_ingest_asset(module: str) -> dg.AssetsDefinition:
         as_of = context.partition_key
         manifest = read_manifest(manifest_path(settings, as_of))
         profiles = load_profiles(settings.profiles_dir)
-        results = ingest_module(module, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share)
+        try:
+            results = ingest_module(module, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share)
+        except IngestError as exc:
+            failed = [Path(f.path) for f in manifest if f.module == module]
+            if still_being_written(failed):  # a copy in progress looks truncated: try again later
+                raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from exc
+            raise
         frame = raw_check_frame(settings.raw, module, as_of, picklist_maps(profiles))
         outcomes = validate_frame(frame, "raw", module)
         yield from to_check_results(outcomes, key)

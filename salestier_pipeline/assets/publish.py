@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 
 from salestier_pipeline.assets.dbt import WAREHOUSE_POOL
-from salestier_pipeline.partitions import as_of_partitions
+from salestier_pipeline.partitions import as_of_partitions, published_freshness
 from salestier_pipeline.publish.postgres import publish_from_env
 from salestier_pipeline.publish.report import write_report
 from salestier_pipeline.publish.serving import build_candidate, discard, swap_candidate
@@ -30,6 +30,7 @@ SERVING_CHECKS = [spec for t in PUBLISHED_TABLES for spec in check_specs("servin
     key=SERVING_KEY,
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    freshness_policy=published_freshness,
     deps=[dg.AssetKey([t]) for t in PUBLISHED_TABLES],
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "parquet"},
@@ -73,6 +74,7 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
     key=["exports", "tier_lists"],
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    freshness_policy=published_freshness,
     deps=[serving_database],
     kinds={"csv", "excel"},
     description="Customer tier list (by owner and manager) and rep tier list of the latest as-of date: XLSX "
@@ -89,6 +91,7 @@ def tier_lists(context: dg.AssetExecutionContext, salestier: SalesTierResource) 
     key=["reports", "html_report"],
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    freshness_policy=published_freshness,
     deps=[serving_database],
     kinds={"html"},
     description="A static HTML report of the as-of date (tiers, funnel, lifecycle, reps, satisfaction, wins, "
@@ -108,6 +111,7 @@ def html_report(context: dg.AssetExecutionContext, salestier: SalesTierResource)
     key=["serving", "postgres"],
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    freshness_policy=published_freshness,
     deps=[serving_database],
     kinds={"postgres"},
     description="Optional: the published tables copied into PostgreSQL (SALESTIER_PG_DSN, schema salestier) in "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,3 +67,15 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+WRITE_SETTLE_ENV = "SALESTIER_WRITE_SETTLE_SECONDS"
+
+
+def still_being_written(paths: list[Path], now: float | None = None) -> list[Path]:
+    """Files changed in the last SALESTIER_WRITE_SETTLE_SECONDS (default 120): an error on
+    such a file may be a copy in progress, worth a retry; on an older file it is bad data.
+    (Operational only: business logic never reads the clock.)"""
+    window = float(os.environ.get(WRITE_SETTLE_ENV, "120"))
+    now = time.time() if now is None else now
+    return [p for p in paths if p.exists() and now - p.stat().st_mtime < window]
