@@ -8,8 +8,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from salestier_pipeline.schema import raw_columns
-
 QUARANTINE_TYPES = {
     "source_system": "VARCHAR", "export_date": "DATE", "module": "VARCHAR",
     "source_file": "VARCHAR", "file_sha256": "VARCHAR", "line_number": "BIGINT",
@@ -55,6 +53,3 @@ def write_schema_file(types: dict[str, str], path: Path) -> Path:
         return path
     return write_parquet(pd.DataFrame(columns=list(types)), types, path)
 
-
-def module_schema(module: str) -> dict[str, str]:
-    return raw_columns(module)
