@@ -52,4 +52,3 @@ def write_schema_file(types: dict[str, str], path: Path) -> Path:
     if path.exists():
         return path
     return write_parquet(pd.DataFrame(columns=list(types)), types, path)
-
