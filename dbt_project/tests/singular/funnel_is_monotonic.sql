@@ -17,8 +17,9 @@ non_monotonic as (
 ),
 
 deals as (
+    -- the run's deals (the latest-only opportunities mart keeps the newest date on a backfill)
     select count(*) as n
-    from {{ ref('opportunities') }}
+    from {{ ref('int_opportunities') }}
     where coalesce({{ days_between('created_at', as_of()) }}, 0) between 0 and {{ var('funnel_lookback_days') }} - 1
 ),
 

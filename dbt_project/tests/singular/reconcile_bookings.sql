@@ -6,7 +6,19 @@
 -- and for the current quarter, the team rows of kpi_snapshot = the opportunities of the team
 -- each deal counts for (its owner's team on its close date). Returns what disagrees.
 -- Amounts are rounded to cents per row when published, so sums may differ by half a cent a row.
+-- The opportunities of the run's date: the mart when it holds that date; on a backfill of an
+-- older date the latest-only mart keeps the newest date, so use the fact it is copied from.
 with
+
+opps as (
+    select opportunity_id, closed_date, is_won, is_lost, amount, team
+    from {{ ref('opportunities') }}
+    where as_of_date = {{ as_of() }}
+    union all
+    select opportunity_id, closed_date, is_won, is_lost, amount, attributed_team as team
+    from {{ ref('int_opportunities') }}
+    where not exists (select 1 from {{ ref('opportunities') }} where as_of_date = {{ as_of() }})
+),
 
 reps as (
     select
@@ -26,7 +38,7 @@ deals as (
         count(case when o.is_lost then 1 end) as lost_count,
         count(o.opportunity_id) as rows_summed
     from reps as r
-    left join {{ ref('opportunities') }} as o
+    left join opps as o
         on o.closed_date between r.period_start and r.period_end
     group by r.period_type, r.period_start
 ),
@@ -83,7 +95,7 @@ team_kpis as (
 team_deals as (
     select t.team, coalesce(sum(case when o.is_won then o.amount end), 0) as bookings, count(o.opportunity_id) as rows_summed
     from team_kpis as t
-    left join {{ ref('opportunities') }} as o
+    left join opps as o
         on coalesce(o.team, 'unassigned') = t.team
         and o.closed_date between t.period_start and t.period_end
     group by t.team
