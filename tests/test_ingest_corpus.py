@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from salestier_pipeline.ingest.manifest import build_manifest
-from salestier_pipeline.ingest.run import FileResult, IngestError, ingest_module
+from salestier_pipeline.ingest.run import FileResult, IngestError, file_key, ingest_module
 from salestier_pipeline.profiles import load_profiles
 
 AS_OF = "2026-11-27"
@@ -279,10 +279,12 @@ def test_rerun_skips_unchanged_files_and_replaces_changed_ones(land: Landing) ->
     path = land.put("zoho", "2026-11-20", "deals.csv",
                     deals("1,Ann,D1,Acme,Qualification,10,01/31/2026,01/02/2026 10:00:00"))
     land.ingest("opportunities")
-    first = sorted(p.name for p in land.raw.rglob("deals-*.parquet"))
+    versions = f"{file_key('zoho/2026-11-20/deals.csv')}-*.parquet"  # raw names hash the landing path
+    first = sorted(p.name for p in land.raw.rglob(versions))
+    assert len(first) == 1
     land.ingest("opportunities")
-    assert sorted(p.name for p in land.raw.rglob("deals-*.parquet")) == first
+    assert sorted(p.name for p in land.raw.rglob(versions)) == first
     path.write_text(deals("1,Ann,D1,Acme,Qualification,99,01/31/2026,01/02/2026 10:00:00"))
     land.ingest("opportunities")
-    assert len(list(land.raw.rglob("deals-*.parquet"))) == 1
+    assert len(list(land.raw.rglob(versions))) == 1
     assert land.rows("opportunities", "amount") == [(99.0,)]

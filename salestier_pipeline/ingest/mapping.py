@@ -5,11 +5,13 @@ Pure: a frame of text in, a typed frame and a quarantine frame out.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
+from salestier_pipeline.ingest.amounts import DEFAULT_MAX_MAGNITUDE
 from salestier_pipeline.ingest.decode import DecodedFile
 from salestier_pipeline.ingest.headers import HeaderMatch
 from salestier_pipeline.ingest.parse import (
@@ -27,9 +29,18 @@ from salestier_pipeline.schema import module_columns, raw_columns
 AMOUNT_COLUMNS = {"amount", "annual_revenue", "target_amount"}
 NON_NEGATIVE = {"amount", "annual_revenue", "target_amount", "employees", "score"}
 
+MAX_MAGNITUDE_ENV = "SALESTIER_MAX_MAGNITUDE"
+
+
+def max_magnitude() -> float:
+    """Largest absolute number ingest accepts: beyond it a value is a typo or an attack, and it would
+    overflow the warehouse's DECIMAL(38, 10) money columns."""
+    return float(os.environ.get(MAX_MAGNITUDE_ENV, DEFAULT_MAX_MAGNITUDE))
+
+
 QUARANTINE_COLUMNS = [
     "source_system", "export_date", "module", "source_file", "file_sha256",
-    "line_number", "column_name", "raw_value", "reason",
+    "line_number", "column_name", "raw_value", "reason", "action",
 ]
 
 
@@ -133,7 +144,17 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
         out[column] = parsed.values * multipliers[column] if column in multipliers else parsed.values
         formats[column] = parsed.how
         kind = {"DATE": "date", "TIMESTAMP": "date"}.get(duck_type, parsed.how)
-        flag(parsed.bad, column, header, f"unparseable {kind} for {column}")
+        if parsed.reasons is None:
+            flag(parsed.bad, column, header, f"unparseable {kind} for {column}")
+        else:
+            for reason in sorted(parsed.reasons.dropna().unique()):
+                detail = f" ({reason})" if reason else ""
+                flag((parsed.reasons == reason).fillna(False).astype(bool), column, header,
+                     f"unparseable {kind} for {column}{detail}")
+        if duck_type in ("DOUBLE", "BIGINT"):
+            limit = max_magnitude()
+            flag((out[column].abs() > limit).fillna(False).astype(bool), column, header,
+                 f"{column} beyond ±{limit:g} ({MAX_MAGNITUDE_ENV})")
         if duck_type in ("DATE", "TIMESTAMP"):
             flag(out_of_range(parsed.values).fillna(False).astype(bool), column, header,
                  f"{column} out of range (1990-01-01 .. 2099-12-31)")
@@ -197,6 +218,7 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
         "column_name": quarantine["column_name"].astype("string"),
         "raw_value": quarantine["raw_value"].astype("string"),
         "reason": quarantine["reason"].astype("string"),
+        "action": "row_quarantined",
     }, columns=QUARANTINE_COLUMNS).sort_values(["line_number", "column_name"], kind="stable").reset_index(drop=True)
 
     mapped = set(match.columns) | set(spec.constants)

@@ -6,7 +6,6 @@ could not be parsed, so the caller can quarantine exactly those rows.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -14,8 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-CURRENCY_SYMBOLS = {"¥": "CNY", "￥": "CNY", "元": "CNY", "$": "USD", "€": "EUR", "£": "GBP"}
-_CODE = re.compile(r"\b(CNY|RMB|USD|EUR|GBP|HKD|JPY|SGD)\b", re.IGNORECASE)
+from salestier_pipeline.ingest.amounts import parse_amounts
 
 
 @dataclass(frozen=True)
@@ -25,6 +23,7 @@ class Parsed:
     values: pd.Series
     bad: pd.Series  # bool mask: text present but not parseable
     how: str = ""
+    reasons: pd.Series | None = None  # why each bad cell failed, when there is more to say than "unparseable"
 
 
 _WIDE = "[\u3000\uff01-\uff5e\uffe0-\uffe6]"
@@ -49,37 +48,16 @@ def _text(series: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
-def parse_amount(series: pd.Series) -> tuple[Parsed, pd.Series]:
-    """'1,234.50', '¥1,234.50', '$1,234', '1234.5元', 'CNY 1234', '(1,234)' → float, currency."""
-    raw = series.astype("string").str.strip()
-    raw = raw.mask(raw == "")
-    text = _text(series)
-    currency = pd.Series(pd.NA, index=series.index, dtype="string")
-    for symbol, code in CURRENCY_SYMBOLS.items():
-        has = raw.str.contains(symbol, regex=False).fillna(False).astype(bool)
-        currency = currency.mask(currency.isna() & has, code)
-    codes = text.str.extract(_CODE, expand=False).str.upper().replace({"RMB": "CNY"})
-    currency = currency.fillna(codes)
-    negative = text.str.match(r"^\(.*\)$") | text.str.startswith("-")
-    cleaned = (
-        text.str.replace(_CODE, "", regex=True)
-        .str.replace(r"[¥$€£元,\s()\-+]", "", regex=True)
-    )
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    valid_shape = cleaned.str.fullmatch(r"\d+(\.\d+)?|\.\d+").fillna(False).astype(bool)
-    numbers = numbers.where(valid_shape)
-    numbers = numbers.where(~negative.fillna(False).astype(bool), -numbers)
-    bad = text.notna() & numbers.isna()
-    return Parsed(numbers, bad.astype(bool), "amount"), currency
+def parse_amount(series: pd.Series, decimal: str | None = None) -> tuple[Parsed, pd.Series]:
+    """Money cells by the strict amount grammar (ingest/amounts.py) → float, currency code."""
+    result = parse_amounts(_text(series), decimal)
+    return Parsed(result.values, result.error.notna(), "amount", result.error), result.currency
 
 
-def parse_number(series: pd.Series) -> Parsed:
-    """Plain numbers, tolerant of thousands separators and a trailing '%'."""
-    text = _text(series)
-    cleaned = text.str.replace(r"[,\s%]", "", regex=True)
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    bad = text.notna() & numbers.isna()
-    return Parsed(numbers, bad.astype(bool), "number")
+def parse_number(series: pd.Series, decimal: str | None = None) -> Parsed:
+    """Plain numbers by the same grammar, without currency or unit; a trailing '%' is allowed."""
+    result = parse_amounts(_text(series), decimal, currency_allowed=False, percent_allowed=True)
+    return Parsed(result.values, result.error.notna(), "number", result.error)
 
 
 _TIMES = (" %H:%M:%S", " %H:%M", " %I:%M %p", "")

@@ -7,6 +7,7 @@ a rerun reuses the files already written and only reads what changed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ from salestier_pipeline.ingest.decode import FileReadError, decode_file
 from salestier_pipeline.ingest.headers import UnknownModuleError, detect_module
 from salestier_pipeline.ingest.manifest import ClassifiedFile
 from salestier_pipeline.ingest.mapping import FileContext, map_file
+from salestier_pipeline.ingest.records import Reject
 from salestier_pipeline.ingest.writer import FILES_TYPES, QUARANTINE_TYPES, write_parquet, write_schema_file
 from salestier_pipeline.profiles import Profile
 from salestier_pipeline.schema import ALL_MODULES, raw_columns
@@ -39,6 +41,7 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_blank: int = 0
     status: str = "loaded"
     error: str | None = None
     missing_columns: str | None = None
@@ -46,15 +49,28 @@ class FileResult:
     encoding: str | None = None
 
 
+def file_key(rel: str) -> str:
+    """The raw name of a landing file: a hash of its full relative path, so `Deals.csv` and `Deals.txt`
+    (or any two names) never overwrite or prune each other, and no name from a file reaches a path."""
+    return hashlib.sha256(rel.encode("utf-8")).hexdigest()[:16]
+
+
+def safe_part(name: str) -> str:
+    """A folder name from the landing zone as a path part: kept when plain, else a readable slug + hash."""
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) and not name.startswith("."):
+        return name
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", name)[:32].strip("_")
+    return f"{slug}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
+
+
 def raw_path(raw: Path, module: str, source: str, export_date: str, rel: str, sha: str) -> Path:
-    stem = Path(rel).stem
-    return raw / module / f"source={source}" / f"export_date={export_date}" / f"{stem}-{sha[:8]}.parquet"
+    return (raw / module / f"source={safe_part(source)}" / f"export_date={export_date}"
+            / f"{file_key(rel)}-{sha[:8]}.parquet")
 
 
 def quarantine_path(raw: Path, module: str, source: str, export_date: str, rel: str, sha: str) -> Path:
-    stem = Path(rel).stem
-    return (raw / "_ingest" / "quarantine" / f"source={source}" / f"export_date={export_date}"
-            / f"{module}-{stem}-{sha[:8]}.parquet")
+    return (raw / "_ingest" / "quarantine" / f"source={safe_part(source)}" / f"export_date={export_date}"
+            / f"{module}-{file_key(rel)}-{sha[:8]}.parquet")
 
 
 def ensure_schema_files(raw: Path) -> None:
@@ -83,33 +99,56 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     ingested_at = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     ctx = FileContext(file.source, file.export_date, file.rel, file.sha256, ingested_at)
     mapped = map_file(decoded, match, profile, ctx)
-    result.rows_read = mapped.rows_read
+    rejected = reject_frame(decoded.rejects, ctx, file.module)
+    quarantine = pd.concat([q for q in (rejected, mapped.quarantine) if len(q)], ignore_index=True) \
+        if len(rejected) or len(mapped.quarantine) else mapped.quarantine
+    result.rows_read = mapped.rows_read + len(rejected)
     result.rows_loaded = len(mapped.good)
-    result.rows_quarantined = mapped.rows_quarantined
+    result.rows_quarantined = mapped.rows_quarantined + len(rejected)
+    result.rows_blank = decoded.rows_blank
     result.encoding = decoded.encoding
     result.missing_columns = ", ".join(mapped.missing_columns) or None
     result.extra_columns = ", ".join(mapped.extra_columns) or None
-    share = mapped.rows_quarantined / mapped.rows_read if mapped.rows_read else 0.0
+    share = result.rows_quarantined / result.rows_read if result.rows_read else 0.0
     if share > max_share:
+        first = quarantine.sort_values(["line_number"], kind="stable").iloc[0]
         result.status = "failed"
         result.error = (
-            f"{file.rel}: {mapped.rows_quarantined} of {mapped.rows_read} rows quarantined "
-            f"({share:.0%} > allowed {max_share:.0%}); first reason: {mapped.quarantine['reason'].iloc[0]} "
-            f"(line {mapped.quarantine['line_number'].iloc[0]}, column {mapped.quarantine['column_name'].iloc[0]})"
+            f"{file.rel}: {result.rows_quarantined} of {result.rows_read} rows quarantined "
+            f"({share:.0%} > allowed {max_share:.0%}); first reason: {first['reason']} "
+            f"(line {first['line_number']}, column {first['column_name']})"
         )
         return result
-    _remove_versions(target.parent, Path(file.rel).stem)
-    _remove_versions(qpath.parent, f"{file.module}-{Path(file.rel).stem}")
-    if len(mapped.quarantine):
-        write_parquet(mapped.quarantine, QUARANTINE_TYPES, qpath)
+    key = file_key(file.rel)
+    _remove_versions(target.parent, key)
+    _remove_versions(qpath.parent, f"{file.module}-{key}")
+    if len(quarantine):
+        write_parquet(quarantine.sort_values(["line_number", "column_name"], kind="stable"), QUARANTINE_TYPES,
+                      qpath)
     write_parquet(mapped.good, raw_columns(file.module), target)
     sidecar.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
     return result
 
 
+def reject_frame(rejects: list[Reject], ctx: FileContext, module: str) -> pd.DataFrame:
+    """Records the parser rejected (short / long rows, broken quotes) as quarantine rows, one per line."""
+    return pd.DataFrame({
+        "source_system": ctx.source_system,
+        "export_date": pd.Timestamp(ctx.export_date),
+        "module": module,
+        "source_file": ctx.source_file,
+        "file_sha256": ctx.file_sha256,
+        "line_number": pd.Series([r.line for r in rejects], dtype="int64"),
+        "column_name": pd.Series([None] * len(rejects), dtype="string"),
+        "raw_value": pd.Series([r.raw for r in rejects], dtype="string"),
+        "reason": pd.Series([r.reason for r in rejects], dtype="string"),
+        "action": "row_quarantined",
+    }, columns=list(QUARANTINE_TYPES))
+
+
 def _remove_versions(folder: Path, stem: str) -> None:
     """Delete earlier versions (other sha) of the same landing file."""
-    pattern = re.compile(re.escape(stem) + r"-[0-9a-f]{8}\.(parquet|json)$")
+    pattern = re.compile(re.escape(stem) + r"-[0-9a-f]{8}\.(parquet|json)$")  # stem: file_key, hex only
     if folder.is_dir():
         for path in folder.iterdir():
             if pattern.match(path.name):

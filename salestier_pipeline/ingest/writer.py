@@ -7,16 +7,17 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 
 QUARANTINE_TYPES = {
     "source_system": "VARCHAR", "export_date": "DATE", "module": "VARCHAR",
     "source_file": "VARCHAR", "file_sha256": "VARCHAR", "line_number": "BIGINT",
-    "column_name": "VARCHAR", "raw_value": "VARCHAR", "reason": "VARCHAR",
+    "column_name": "VARCHAR", "raw_value": "VARCHAR", "reason": "VARCHAR", "action": "VARCHAR",
 }
 FILES_TYPES = {
     "as_of_date": "DATE", "source_system": "VARCHAR", "module": "VARCHAR",
     "source_file": "VARCHAR", "file_sha256": "VARCHAR", "rows_read": "BIGINT",
-    "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "status": "VARCHAR",
+    "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "rows_blank": "BIGINT", "status": "VARCHAR",
     "error": "VARCHAR", "missing_columns": "VARCHAR", "extra_columns": "VARCHAR",
     "encoding": "VARCHAR",
 }
@@ -38,9 +39,9 @@ def write_parquet(frame: pd.DataFrame, types: dict[str, str], path: Path) -> Pat
     con = duckdb.connect()
     try:
         con.register("frame", frame)
-        con.execute(
-            f"COPY (SELECT {select} FROM frame) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
-        )
+        # the path goes to the relational API as a value, never into SQL text; the select holds only
+        # the code's own column names and types
+        con.sql(f"SELECT {select} FROM frame").write_parquet(str(tmp), compression="zstd")  # noqa: S608
     finally:
         con.close()
     os.replace(tmp, path)
@@ -48,7 +49,7 @@ def write_parquet(frame: pd.DataFrame, types: dict[str, str], path: Path) -> Pat
 
 
 def write_schema_file(types: dict[str, str], path: Path) -> Path:
-    """A zero-row file carrying every column, so dbt's glob always matches."""
-    if path.exists():
+    """A zero-row file carrying every column, so dbt's glob always matches (rewritten when columns change)."""
+    if path.exists() and pq.read_schema(path).names == list(types):
         return path
     return write_parquet(pd.DataFrame(columns=list(types)), types, path)

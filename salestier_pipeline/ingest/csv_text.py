@@ -1,0 +1,151 @@
+"""CSV text → rows, with every physical line accounted for.
+
+Python's csv module (strict mode) is the parser because it reports where each
+record starts and ends and how many fields it has: a short or long row, a
+malformed quote or a bare CR is then quarantined with its line numbers instead
+of being padded with NULLs, merged into its neighbour or crashing the ingest.
+
+A stray quote can also parse "successfully" by swallowing the lines up to the
+next quote into one cell. The lines of a multi-line record are therefore
+checked: a continuation line that on its own holds a whole row's worth of
+fields is a swallowed row, and the record is rejected line by line.
+Finally the physical lines are counted independently of the parser (every
+`\\r\\n`, `\\r` or `\\n`) and must equal header + rows + rejects + blanks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+
+import pandas as pd
+
+from salestier_pipeline.ingest.records import ParsedText, Reject, cut, text_frame
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+MAX_CELL_CHARS_ENV = "SALESTIER_MAX_CELL_CHARS"
+DEFAULT_MAX_CELL_CHARS = 1 << 20
+
+
+class CsvError(ValueError):
+    """The text cannot be read as CSV at all (no header, cut inside a quote)."""
+
+
+def max_cell_chars() -> int:
+    return int(os.environ.get(MAX_CELL_CHARS_ENV, DEFAULT_MAX_CELL_CHARS))
+
+
+def sniff_delimiter(first_line: str) -> str:
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def count_lines(text: str) -> int:
+    """Physical lines, the way an editor numbers them (a last line without a line end counts)."""
+    breaks = len(_LINE_BREAK.findall(text))
+    return breaks + (0 if not text or text.endswith(("\n", "\r")) else 1)
+
+
+class _Lines:
+    """The physical lines of the text, split only when a multi-line record needs them."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: list[str] | None = None
+
+    def __getitem__(self, line: int) -> str:  # 1-based
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self._text)
+        return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+
+
+def _fields(line: str, sep: str) -> int:
+    return len(next(csv.reader([line], delimiter=sep), []))
+
+
+def parse_csv_text(text: str, label: str) -> ParsedText:
+    """Parse CSV text; rows keep their first physical line, bad records become `Reject`s."""
+    lines = _Lines(text)
+    first = next((ln for ln in _LINE_BREAK.split(text[:65536]) if ln.strip()), "")
+    sep = sniff_delimiter(first)
+    limit = max_cell_chars()
+    csv.field_size_limit(limit)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    headers: list[str] | None = None
+    header_end = 0
+    width = 0
+    records: list[list[str]] = []
+    starts: list[int] = []
+    rejects: list[Reject] = []
+    blank = 0
+    rejected_lines = 0
+    row_lines = 0  # physical lines of accepted rows, from their content (1 + line breaks inside cells)
+
+    def reject(start: int, end: int, reason: str) -> None:
+        nonlocal rejected_lines
+        rejects.extend(Reject(n, reason, cut(lines[n])) for n in range(start, end + 1))
+        rejected_lines += end - start + 1
+
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            end = reader.line_num
+            message = str(exc)
+            if "unexpected end of data" in message:
+                raise CsvError(f"{label}: malformed or truncated CSV (a quoted cell opened on line {start} "
+                               "never closes)") from None
+            if headers is None:
+                raise CsvError(f"{label}: the header row (line {start}) is not valid CSV: {message}") from None
+            if "field larger than field limit" in message:
+                reject(start, end, f"cell longer than {limit} characters ({MAX_CELL_CHARS_ENV})")
+            elif end > start:
+                reject(start, end, f"unbalanced quote: a quoted cell opened on line {start} runs to line {end}")
+            else:
+                reject(start, end, f"malformed quoting on line {start} ({message})")
+            continue
+        end = reader.line_num
+        if not any(cell.strip() for cell in record):
+            if headers is None:
+                header_end = end
+            else:
+                blank += end - start + 1
+            continue
+        if headers is None:
+            headers = [cell.strip() for cell in record]
+            width = len(headers)
+            header_end = end
+            continue
+        if len(record) > width and not any(c.strip() for c in record[width:]):
+            record = record[:width]  # trailing separators Excel adds: empty cells, not data
+        if len(record) != width:
+            kind = "short" if len(record) < width else "long"
+            reject(start, end, f"{kind} row: {len(record)} of {width} fields")
+            continue
+        if end > start and any(_fields(lines[n], sep) >= width for n in range(start + 1, end + 1)):
+            reject(start, end, f"unbalanced quote: lines {start}-{end} were read as one row, but line(s) after "
+                               f"{start} hold a whole row each")
+            continue
+        records.append(record)
+        starts.append(start)
+        if end > start:
+            row_lines += 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in record)
+        else:
+            row_lines += 1
+    if headers is None:
+        raise CsvError(f"{label}: no header row (empty file)")
+    physical = count_lines(text)
+    accounted = header_end + blank + rejected_lines + row_lines
+    if accounted != physical:  # the parser lost or invented lines: never load such a file silently
+        raise CsvError(f"{label}: {physical} physical lines but the parser accounted for {accounted}; "
+                       "the file's quoting or line ends are inconsistent")
+    return ParsedText(headers, text_frame(headers, records), pd.Series(starts, dtype="int64"), rejects, blank,
+                      physical)
+
