@@ -31,6 +31,7 @@ run: manifest
 	$(BIN)/salestier run --demo-if-empty
 
 test: system-deps manifest
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 bench: manifest

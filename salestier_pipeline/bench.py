@@ -372,7 +372,7 @@ def published_rows(serving_db: Path) -> dict[str, int]:
     with duckdb.connect(str(serving_db), read_only=True) as con:
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
-        return {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in tables}
+        return {t: int(con.table(t).count("*").fetchall()[0][0]) for t in tables}
 
 
 def dir_bytes(path: Path) -> int:

@@ -89,8 +89,7 @@ def _strptime(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     con = _duck().cursor()
     try:
         con.register("cells", pd.DataFrame({"v": text.reset_index(drop=True)}))
-        fmt_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in formats) + "]"
-        values = con.execute(f"select try_strptime(v, {fmt_list}) as t from cells").df()["t"]
+        values = con.execute("select try_strptime(v, ?::VARCHAR[]) as t from cells", [list(formats)]).df()["t"]
     finally:
         con.close()
     values.index = text.index

@@ -14,14 +14,11 @@ from pathlib import Path
 
 import duckdb
 
+from salestier_pipeline.publish.fingerprint import quote_identifier
 from salestier_pipeline.publish.tables import HISTORICAL, MARTS_SCHEMA, PUBLISHED_TABLES
 
 # Readable by DuckDB >= 1.2, which current BI drivers (JDBC / ODBC / Python) ship.
 SERVING_STORAGE_VERSION = "v1.2.0"
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, int]:
@@ -30,14 +27,13 @@ def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = 
     con = duckdb.connect()
     counts: dict[str, int] = {}
     try:
-        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
-        con.execute(f"ATTACH '{_sql_path(target)}' AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')")
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
+        con.execute(f"ATTACH ? AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')", [str(target)])
         for table in tables:
-            con.execute(
-                f'CREATE TABLE serving.main."{table}" AS '
-                f'SELECT * FROM wh.{MARTS_SCHEMA}."{table}" ORDER BY ALL'
-            )
-            counts[table] = con.execute(f'SELECT count(*) FROM serving.main."{table}"').fetchone()[0]
+            name = quote_identifier(table)  # published table names are the contract's, quoted
+            con.execute(f"CREATE TABLE serving.main.{name} AS "  # noqa: S608 - identifiers only
+                        f"SELECT * FROM wh.{MARTS_SCHEMA}.{name} ORDER BY ALL")
+            counts[table] = con.execute(f"SELECT count(*) FROM serving.main.{name}").fetchone()[0]  # noqa: S608
         con.execute("DETACH serving")
     finally:
         con.close()
@@ -52,16 +48,12 @@ def write_parquet_dir(serving_file: Path, target_dir: Path, tables: tuple[str, .
     con = duckdb.connect(str(serving_file), read_only=True)
     try:
         for table in tables:
+            select = f"SELECT * FROM {quote_identifier(table)} ORDER BY ALL"  # noqa: S608 - an identifier only
             if table in HISTORICAL:
-                con.execute(
-                    f"COPY (SELECT * FROM \"{table}\" ORDER BY ALL) TO '{_sql_path(target_dir / table)}' "
-                    "(FORMAT parquet, PARTITION_BY (as_of_date), FILENAME_PATTERN 'data_{i}')"
-                )
+                con.execute(f"COPY ({select}) TO ? (FORMAT parquet, PARTITION_BY (as_of_date), "
+                            "FILENAME_PATTERN 'data_{i}')", [str(target_dir / table)])
             else:
-                con.execute(
-                    f"COPY (SELECT * FROM \"{table}\" ORDER BY ALL) TO "
-                    f"'{_sql_path(target_dir / (table + '.parquet'))}' (FORMAT parquet)"
-                )
+                con.execute(f"COPY ({select}) TO ? (FORMAT parquet)", [str(target_dir / f"{table}.parquet")])
     finally:
         con.close()
 
@@ -92,7 +84,8 @@ class Candidate:
 def warehouse_counts(warehouse: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, int]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {t: con.execute(f'SELECT count(*) FROM {MARTS_SCHEMA}."{t}"').fetchone()[0] for t in tables}
+        return {t: con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{quote_identifier(t)}").fetchone()[0]  # noqa: S608
+                for t in tables}
     finally:
         con.close()
 

@@ -52,7 +52,7 @@ CONTRACT: dict[str, tuple[str, ...]] = {
         "rows_quarantined", "status", "error",
     ),
     "ingest_quarantine": (
-        "as_of_date", "source_system", "source_file", "line_number", "column_name", "raw_value", "reason",
+        "as_of_date", "source_system", "source_file", "line_number", "column_name", "raw_value", "reason", "action",
     ),
 }
 PUBLISHED_TABLES: tuple[str, ...] = tuple(CONTRACT)

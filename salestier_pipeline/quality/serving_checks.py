@@ -16,7 +16,7 @@ def validate_serving(candidate: Path, warehouse_counts: dict[str, int]) -> dict[
     try:
         outcomes = {}
         for table in PUBLISHED_TABLES:
-            frame = con.execute(f'select * from "{table}"').df()
+            frame = con.table(table).df()
             runtime = {"rows_match_warehouse": {"value": warehouse_counts.get(table)}}
             outcomes[table] = validate_frame(frame, "serving", table, runtime)
         return outcomes

@@ -23,6 +23,7 @@ final as (
         rows_read,
         rows_loaded,
         rows_quarantined,
+        coalesce(rows_blank, 0) as rows_blank,
         status,
         error
     from source

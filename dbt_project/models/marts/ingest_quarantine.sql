@@ -19,7 +19,8 @@ final as (
         line_number,
         column_name,
         raw_value,
-        reason
+        reason,
+        coalesce(action, 'row_quarantined') as action
     from source
 )
 
