@@ -49,6 +49,13 @@ class Landing:
             "order by all"
         ).fetchall()
 
+    def rows_of(self, folder: str, columns: str) -> list[tuple]:
+        """Any raw folder (e.g. `_ingest/quarantine`), schema files excluded by their zero rows."""
+        return duckdb.sql(
+            f"select {columns} from read_parquet('{self.raw}/{folder}/**/*.parquet', union_by_name = true) "
+            "order by all"
+        ).fetchall()
+
     def quarantine(self) -> list[tuple]:
         return duckdb.sql(
             f"select source_file, line_number, column_name, raw_value, reason from "
@@ -97,8 +104,8 @@ def test_undecodable_bytes_fail_the_file_naming_the_offset(land: Landing) -> Non
     land.put("zoho", "2026-11-20", "bad.csv", DEAL_HEADER.encode() + b"\n1,\xff\xfe\xfd\xff,x\n")
     [entry] = land.manifest()
     offset = len(DEAL_HEADER) + 3
-    assert entry.error == (
-        f"zoho/2026-11-20/bad.csv: cannot decode as UTF-8, UTF-16 or GB18030 (first bad byte at offset {offset})"
+    assert entry.error.startswith(
+        f"zoho/2026-11-20/bad.csv: cannot decode as UTF-8, UTF-16, GB18030 or Big5 (first bad byte at offset {offset})"
     )
 
 
@@ -207,7 +214,7 @@ def test_rows_with_bad_values_go_to_quarantine_with_line_and_column(land: Landin
     assert land.quarantine() == [
         (f, 3, "Record Id", None, "missing record id"),
         (f, 4, "Amount", "ten", "unparseable amount for amount"),
-        (f, 5, "Closing Date", "31/31/2026", "unparseable date for close_date"),
+        (f, 5, "Closing Date", "31/31/2026", "unparseable date for close_date (the column reads as MM/dd/yyyy)"),
         (f, 6, "Closing Date", "01/31/1890", "close_date out of range (1990-01-01 .. 2099-12-31)"),
         (f, 7, "Amount", "-10", "negative amount"),
     ]

@@ -35,8 +35,24 @@ class DecodedFile:
     rows_blank: int = 0
 
 
+LEGACY_CJK = ("gb18030", "cp950")  # GB18030 ⊃ GBK (mainland), cp950 = Big5 as Windows writes it (Taiwan, HK)
+ARBITER_SAMPLE = 1 << 18
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def detect_encoding(data: bytes, label: str) -> str:
-    """BOMs first, then strict UTF-8, then strict GB18030 (a superset of GBK)."""
+    """BOMs first, then strict UTF-8, then the legacy CJK encodings that decode the whole file strictly.
+
+    Big5 bytes often decode as GB18030 too (into nonsense): when both succeed, charset-normalizer,
+    limited to those two, arbitrates by which reading is language rather than noise.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -47,14 +63,22 @@ def detect_encoding(data: bytes, label: str) -> str:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as utf8_error:
-        try:
-            data.decode("gb18030")
-            return "gb18030"
-        except UnicodeDecodeError:
-            raise FileReadError(
-                f"{label}: cannot decode as UTF-8, UTF-16 or GB18030 "
-                f"(first bad byte at offset {utf8_error.start})"
-            ) from None
+        candidates = [enc for enc in LEGACY_CJK if _decodes(data, enc)]
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(data[:ARBITER_SAMPLE], cp_isolation=candidates).best()
+            return best.encoding if best is not None and best.encoding in candidates else candidates[0]
+        from charset_normalizer import from_bytes
+
+        guess = from_bytes(data[:ARBITER_SAMPLE]).best()
+        likely = f"; it looks like {guess.encoding}: save it as UTF-8" if guess is not None else ""
+        raise FileReadError(
+            f"{label}: cannot decode as UTF-8, UTF-16, GB18030 or Big5 "
+            f"(first bad byte at offset {utf8_error.start}){likely}"
+        ) from None
 
 
 def _check_text(text: str, label: str) -> None:

@@ -1,6 +1,9 @@
 """Map a decoded file onto its canonical module; split good rows from quarantined ones.
 
-Pure: a frame of text in, a typed frame and a quarantine frame out.
+Pure: a frame of text in, a typed frame and a quarantine frame out. A bad value in a
+column the row cannot do without (its key, a required or critical column, see
+schema/canonical.yml `column_rules`) quarantines the row; anywhere else the cell
+becomes NULL, the row loads, and the cell is recorded with action = nulled.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import pandas as pd
 
 from salestier_pipeline.ingest.amounts import DEFAULT_MAX_MAGNITUDE
 from salestier_pipeline.ingest.decode import DecodedFile
+from salestier_pipeline.ingest.durations import parse_minutes, unit_from_header
 from salestier_pipeline.ingest.headers import HeaderMatch
 from salestier_pipeline.ingest.parse import (
     Parsed,
@@ -24,10 +28,8 @@ from salestier_pipeline.ingest.parse import (
     parse_number,
 )
 from salestier_pipeline.profiles import Profile
-from salestier_pipeline.schema import module_columns, raw_columns
-
-AMOUNT_COLUMNS = {"amount", "annual_revenue", "target_amount"}
-NON_NEGATIVE = {"amount", "annual_revenue", "target_amount", "employees", "score"}
+from salestier_pipeline.profiles.loader import ColumnSpec
+from salestier_pipeline.schema import column_rules, critical_columns, module_columns, raw_columns
 
 MAX_MAGNITUDE_ENV = "SALESTIER_MAX_MAGNITUDE"
 
@@ -66,6 +68,7 @@ class MappedFile:
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
+    cells_nulled: int = 0
 
     @property
     def rows_quarantined(self) -> int:
@@ -78,17 +81,24 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _parse_column(
-    name: str, duck_type: str, raw: pd.Series, profile: Profile, excel: bool
+    column: ColumnSpec, duck_type: str, raw: pd.Series, header: str, profile: Profile, excel: bool
 ) -> tuple[Parsed, pd.Series | None]:
+    """Typed values of one mapped column (and the currency its amounts name)."""
+    name = column.name
+    rules = column_rules()
     if duck_type in ("DATE", "TIMESTAMP"):
-        parsed = parse_datetime(raw, profile.date_order, excel)
+        parsed = parse_datetime(raw, profile.date_order, excel, column.formats or profile.date_formats)
         if duck_type == "DATE":
-            parsed = Parsed(parsed.values.dt.normalize(), parsed.bad, parsed.how)
+            parsed = Parsed(parsed.values.dt.normalize(), parsed.bad, parsed.how, parsed.reasons)
         return parsed, None
-    if duck_type == "DOUBLE" and name in AMOUNT_COLUMNS:
-        return parse_amount(raw)
+    if name in rules["durations"]:
+        unit = column.unit or unit_from_header(header)
+        minutes, bad = parse_minutes(_text(raw), unit)
+        return Parsed(minutes, bad, f"duration ({unit})"), None
+    if duck_type == "DOUBLE" and name in rules["money"]:
+        return parse_amount(raw, column.decimal)
     if duck_type == "DOUBLE":
-        return parse_number(raw), None
+        return parse_number(raw, column.decimal), None
     if duck_type == "BIGINT":
         return parse_integer(raw), None
     return Parsed(_text(raw), pd.Series(False, index=raw.index), "text"), None
@@ -115,15 +125,24 @@ def derive_ids(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     return ids.astype("string").mask(empty)
 
 
-def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: FileContext,
-             as_of: str | None = None) -> MappedFile:
-    """Type every mapped column, stamp lineage, and quarantine rows that break a rule."""
+def _is_critical(column: str, spec_columns: dict[str, ColumnSpec], critical: frozenset[str]) -> bool:
+    option = spec_columns[column].on_error if column in spec_columns else None
+    if option is not None:
+        return option == "quarantine"
+    return column in critical or (column in spec_columns and spec_columns[column].required)
+
+
+def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: FileContext) -> MappedFile:
+    """Type every mapped column, stamp lineage, quarantine rows that break a rule, null bad optional cells."""
     spec = match.module
     module = spec.canonical
     rows = decoded.rows
     n = len(rows)
     excel = decoded.file_format == "xlsx"
     types = raw_columns(module)
+    spec_columns = {c.name: c for c in spec.columns}
+    critical = critical_columns(module) | {"source_record_id", *spec.natural_key}
+    non_negative = set(column_rules()["non_negative"])
     out = pd.DataFrame(index=rows.index)
     problems: list[pd.DataFrame] = []
     formats: dict[str, str] = {}
@@ -132,19 +151,21 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
         if mask.any():
             problems.append(pd.DataFrame({
                 "row": rows.index[mask.to_numpy()],
+                "column": column,
                 "column_name": header,
                 "raw_value": rows.loc[mask, header].astype("string") if header in rows else pd.NA,
                 "reason": reason,
+                "critical": _is_critical(column, spec_columns, critical),
             }))
 
     currency: pd.Series | None = None
-    multipliers = {c.name: c.multiply for c in spec.columns if c.multiply is not None}
     for column, header in match.columns.items():
         duck_type = types[column]
-        parsed, cur = _parse_column(column, duck_type, rows[header], profile, excel)
-        out[column] = parsed.values * multipliers[column] if column in multipliers else parsed.values
+        col_spec = spec_columns.get(column) or ColumnSpec(column, (header,))
+        parsed, cur = _parse_column(col_spec, duck_type, rows[header], header, profile, excel)
+        out[column] = parsed.values * col_spec.multiply if col_spec.multiply is not None else parsed.values
         formats[column] = parsed.how
-        kind = {"DATE": "date", "TIMESTAMP": "date"}.get(duck_type, parsed.how)
+        kind = {"DATE": "date", "TIMESTAMP": "date"}.get(duck_type, parsed.how.split(" ")[0])
         if parsed.reasons is None:
             flag(parsed.bad, column, header, f"unparseable {kind} for {column}")
         else:
@@ -152,14 +173,14 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
                 detail = f" ({reason})" if reason else ""
                 flag((parsed.reasons == reason).fillna(False).astype(bool), column, header,
                      f"unparseable {kind} for {column}{detail}")
+        if duck_type in ("DATE", "TIMESTAMP"):
+            flag(out_of_range(parsed.values).fillna(False).astype(bool), column, header,
+                 f"{column} out of range (1990-01-01 .. 2099-12-31)")
         if duck_type in ("DOUBLE", "BIGINT"):
             limit = max_magnitude()
             flag((out[column].abs() > limit).fillna(False).astype(bool), column, header,
                  f"{column} beyond ±{limit:g} ({MAX_MAGNITUDE_ENV})")
-        if duck_type in ("DATE", "TIMESTAMP"):
-            flag(out_of_range(parsed.values).fillna(False).astype(bool), column, header,
-                 f"{column} out of range (1990-01-01 .. 2099-12-31)")
-        if column in NON_NEGATIVE:
+        if column in non_negative:
             flag((parsed.values < 0).fillna(False).astype(bool), column, header, f"negative {column}")
         if cur is not None and column == "amount":
             currency = cur
@@ -180,15 +201,21 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
         )
         problems.append(pd.DataFrame({
             "row": rows.index[missing_id.to_numpy()],
+            "column": "source_record_id",
             "column_name": header,
             "raw_value": pd.NA,
             "reason": "missing record id" if not spec.natural_key else
             f"missing record id (natural key {', '.join(spec.natural_key)} is empty)",
+            "critical": True,
         }))
 
-    quarantine = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
-        columns=["row", "column_name", "raw_value", "reason"])
-    bad_rows = pd.Index(quarantine["row"].unique())
+    issues = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
+        columns=["row", "column", "column_name", "raw_value", "reason", "critical"])
+    bad_rows = pd.Index(issues.loc[issues["critical"].astype(bool), "row"].unique())
+    issues["action"] = issues["row"].isin(bad_rows).map({True: "row_quarantined", False: "nulled"})
+    nulled = issues[issues["action"] == "nulled"]
+    for column, cells in nulled.groupby("column", sort=False):
+        out.loc[cells["row"].to_numpy(), column] = pd.NA
     good = out.drop(index=bad_rows)
 
     good = good.assign(
@@ -215,13 +242,13 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
         "module": module,
         "source_file": ctx.source_file,
         "file_sha256": ctx.file_sha256,
-        "line_number": decoded.line_numbers.to_numpy()[quarantine["row"].to_numpy(dtype="int64")],
-        "column_name": quarantine["column_name"].astype("string"),
-        "raw_value": quarantine["raw_value"].astype("string"),
-        "reason": quarantine["reason"].astype("string"),
-        "action": "row_quarantined",
+        "line_number": decoded.line_numbers.to_numpy()[issues["row"].to_numpy(dtype="int64")],
+        "column_name": issues["column_name"].astype("string"),
+        "raw_value": issues["raw_value"].astype("string"),
+        "reason": issues["reason"].astype("string"),
+        "action": issues["action"].astype("string"),
     }, columns=QUARANTINE_COLUMNS).sort_values(["line_number", "column_name"], kind="stable").reset_index(drop=True)
 
     mapped = set(match.columns) | set(spec.constants)
     missing = [c for c in module_columns(module) if c not in mapped and c != "currency"]
-    return MappedFile(module, good, q, n, missing, extras, formats)
+    return MappedFile(module, good, q, n, missing, extras, formats, len(nulled))

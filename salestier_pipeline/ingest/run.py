@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,8 @@ from salestier_pipeline.ingest.mapping import FileContext, map_file
 from salestier_pipeline.ingest.records import Reject
 from salestier_pipeline.ingest.writer import FILES_TYPES, QUARANTINE_TYPES, write_parquet, write_schema_file
 from salestier_pipeline.profiles import Profile
-from salestier_pipeline.schema import ALL_MODULES, raw_columns
+from salestier_pipeline.schema import ALL_MODULES, CANONICAL_PATH, raw_columns
+from salestier_pipeline.settings import PACKAGE_DIR
 
 
 class IngestError(RuntimeError):
@@ -63,14 +65,32 @@ def safe_part(name: str) -> str:
     return f"{slug}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
 
 
-def raw_path(raw: Path, module: str, source: str, export_date: str, rel: str, sha: str) -> Path:
+@cache
+def ingest_code_version() -> str:
+    """Hash of the code and schema that turn a file into raw rows: an upgrade re-reads every file once."""
+    digest = hashlib.sha256()
+    for path in [*sorted(PACKAGE_DIR.joinpath("ingest").glob("*.py")), CANONICAL_PATH]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def version_key(file: ClassifiedFile, profile: Profile) -> str:
+    """What a raw file was made from: the landing file's content, the profile entry (and the
+    profile-wide parse options) that read it, and the ingest code. Any change re-reads the file."""
+    entry = next((m for m in profile.modules if m.key == file.profile_module), None)
+    options = (profile.date_order, profile.default_currency, profile.date_formats, entry)
+    digest = hashlib.sha256(f"{file.sha256}\0{ingest_code_version()}\0{options!r}".encode())
+    return digest.hexdigest()[:8]
+
+
+def raw_path(raw: Path, module: str, source: str, export_date: str, rel: str, key: str) -> Path:
     return (raw / module / f"source={safe_part(source)}" / f"export_date={export_date}"
-            / f"{file_key(rel)}-{sha[:8]}.parquet")
+            / f"{file_key(rel)}-{key}.parquet")
 
 
-def quarantine_path(raw: Path, module: str, source: str, export_date: str, rel: str, sha: str) -> Path:
+def quarantine_path(raw: Path, module: str, source: str, export_date: str, rel: str, key: str) -> Path:
     return (raw / "_ingest" / "quarantine" / f"source={safe_part(source)}" / f"export_date={export_date}"
-            / f"{module}-{file_key(rel)}-{sha[:8]}.parquet")
+            / f"{module}-{file_key(rel)}-{key}.parquet")
 
 
 def ensure_schema_files(raw: Path) -> None:
@@ -85,8 +105,9 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     """Decode, map and write one file; file-level problems come back as status 'failed'."""
     assert file.module is not None
     result = FileResult(file.source, file.module, file.rel, file.sha256, file.export_date)
-    target = raw_path(raw, file.module, file.source, file.export_date, file.rel, file.sha256)
-    qpath = quarantine_path(raw, file.module, file.source, file.export_date, file.rel, file.sha256)
+    key = version_key(file, profile)
+    target = raw_path(raw, file.module, file.source, file.export_date, file.rel, key)
+    qpath = quarantine_path(raw, file.module, file.source, file.export_date, file.rel, key)
     sidecar = target.with_suffix(".json")
     if target.exists() and sidecar.exists():
         return FileResult(**json.loads(sidecar.read_text(encoding="utf-8")))
@@ -106,6 +127,7 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     result.rows_loaded = len(mapped.good)
     result.rows_quarantined = mapped.rows_quarantined + len(rejected)
     result.rows_blank = decoded.rows_blank
+    result.cells_nulled = mapped.cells_nulled
     result.encoding = decoded.encoding
     result.missing_columns = ", ".join(mapped.missing_columns) or None
     result.extra_columns = ", ".join(mapped.extra_columns) or None
@@ -119,9 +141,8 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
             f"(line {first['line_number']}, column {first['column_name']})"
         )
         return result
-    key = file_key(file.rel)
-    _remove_versions(target.parent, key)
-    _remove_versions(qpath.parent, f"{file.module}-{key}")
+    _remove_versions(target.parent, file_key(file.rel))
+    _remove_versions(qpath.parent, f"{file.module}-{file_key(file.rel)}")
     if len(quarantine):
         write_parquet(quarantine.sort_values(["line_number", "column_name"], kind="stable"), QUARANTINE_TYPES,
                       qpath)
@@ -155,10 +176,12 @@ def _remove_versions(folder: Path, stem: str) -> None:
                 path.unlink()
 
 
-def prune_removed(raw: Path, module: str, files: list[ClassifiedFile], as_of: str) -> list[Path]:
+def prune_removed(raw: Path, module: str, files: list[ClassifiedFile], profiles: dict[str, Profile],
+                  as_of: str) -> list[Path]:
     """Drop raw and quarantine files of batches <= as_of whose landing file is gone or changed."""
-    keep = {raw_path(raw, module, f.source, f.export_date, f.rel, f.sha256) for f in files}
-    keep |= {quarantine_path(raw, module, f.source, f.export_date, f.rel, f.sha256) for f in files}
+    keys = [(f, version_key(f, profiles[f.source])) for f in files]
+    keep = {raw_path(raw, module, f.source, f.export_date, f.rel, k) for f, k in keys}
+    keep |= {quarantine_path(raw, module, f.source, f.export_date, f.rel, k) for f, k in keys}
     candidates = list((raw / module).glob("source=*/export_date=*/*.parquet"))
     candidates += list((raw / "_ingest" / "quarantine").glob(f"source=*/export_date=*/{module}-*.parquet"))
     removed = []
@@ -184,7 +207,7 @@ def ingest_module(module: str, manifest: list[ClassifiedFile], profiles: dict[st
     mine = [f for f in manifest if f.module == module]
     results = [ingest_file(f, profiles[f.source], raw, max_share) for f in mine]
     loaded = [f for f, r in zip(mine, results, strict=True) if r.status == "loaded"]
-    prune_removed(raw, module, loaded, as_of)
+    prune_removed(raw, module, loaded, profiles, as_of)
     write_file_results(raw, as_of, module, results)
     failed = [r for r in results if r.status == "failed"]
     if failed:

@@ -17,7 +17,8 @@ QUARANTINE_TYPES = {
 FILES_TYPES = {
     "as_of_date": "DATE", "source_system": "VARCHAR", "module": "VARCHAR",
     "source_file": "VARCHAR", "file_sha256": "VARCHAR", "rows_read": "BIGINT",
-    "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "rows_blank": "BIGINT", "status": "VARCHAR",
+    "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "rows_blank": "BIGINT", "cells_nulled": "BIGINT",
+    "status": "VARCHAR",
     "error": "VARCHAR", "missing_columns": "VARCHAR", "extra_columns": "VARCHAR",
     "encoding": "VARCHAR",
 }

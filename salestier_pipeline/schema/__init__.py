@@ -32,3 +32,12 @@ def module_columns(module: str) -> dict[str, str]:
 def raw_columns(module: str) -> dict[str, str]:
     """All columns of a raw Parquet file of the module, in file order."""
     return {**lineage_columns(), **module_columns(module)}
+
+
+def column_rules() -> dict:
+    """money / non_negative / durations column names and the critical columns per module."""
+    return canonical()["column_rules"]
+
+
+def critical_columns(module: str) -> frozenset[str]:
+    return frozenset(column_rules()["critical"].get(module, ()))
