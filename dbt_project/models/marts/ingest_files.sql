@@ -24,6 +24,7 @@ final as (
         rows_loaded,
         rows_quarantined,
         coalesce(rows_blank, 0) as rows_blank,
+        coalesce(cells_nulled, 0) as cells_nulled,
         status,
         error
     from source
