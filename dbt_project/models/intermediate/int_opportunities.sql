@@ -89,7 +89,8 @@ joined as (
         d.owner_name,
         d.owner_department,
         d.deal_type,
-        d.lead_source,
+        coalesce(d.lead_source, lead.lead_lead_source) as lead_source,
+        lead.lead_id,
         d.amount,
         d.currency,
         d.stage_raw,
@@ -100,8 +101,8 @@ joined as (
         c.is_void,
         c.reached_order as current_order,
         coalesce(d.probability, c.default_probability) as raw_probability,
-        cast(d.created_at as date) as created_date,
-        d.created_at,
+        cast(coalesce(d.created_at, lead.lead_created_at) as date) as created_date,
+        coalesce(d.created_at, lead.lead_created_at) as created_at,
         d.close_date,
         d.stage_changed_at,
         d.modified_at,
@@ -112,13 +113,15 @@ joined as (
         coalesce(
             d.stage_changed_at,
             case when since.has_observed_change then since.first_seen_at end,
-            d.created_at
+            d.created_at,
+            lead.lead_created_at
         ) as stage_entered_at,
         {{ greatest_non_null(['deal_activity.last_activity_at', 'account_activity.last_activity_at']) }} as last_activity_at,
         coalesce(deal_activity.activity_count, 0) as deal_activity_count
     from deals as d
     inner join current_version as c on c.opportunity_id = d.opportunity_id
     left join refs on refs.opportunity_id = d.opportunity_id
+    left join {{ ref('int_lead_links') }} as lead on lead.opportunity_id = d.opportunity_id
     left join history on history.opportunity_id = d.opportunity_id
     left join current_stage_since as since on since.opportunity_id = d.opportunity_id
     left join deal_activity on deal_activity.opportunity_id = d.opportunity_id
@@ -174,6 +177,7 @@ final as (
         w.owner_department,
         w.deal_type,
         w.lead_source,
+        w.lead_id,
         w.amount,
         coalesce(w.amount, 0) as amount_value,
         w.currency,

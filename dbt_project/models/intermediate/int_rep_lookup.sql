@@ -4,7 +4,7 @@
 with
 
 roster as (
-    select * from {{ ref('stg_reference__reps') }}
+    select * from {{ ref('int_roster_rows') }}
 ),
 
 by_id as (

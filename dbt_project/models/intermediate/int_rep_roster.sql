@@ -12,7 +12,7 @@
 with
 
 roster as (
-    select * from {{ ref('stg_reference__reps') }}
+    select * from {{ ref('int_roster_rows') }}
 ),
 
 managers as (

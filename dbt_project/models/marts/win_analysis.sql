@@ -50,6 +50,40 @@ aggregated as (
     group by dimension, dimension_value
 ),
 
+lead_sources as (
+    -- leads created in the window per source, and how many of them converted by the run date
+    select
+        'lead_source' as dimension,
+        coalesce(cast(lead_source as {{ dbt.type_string() }}), 'unknown') as dimension_value,
+        count(*) as leads,
+        count(case when is_converted then 1 end) as converted_leads
+    from {{ ref('int_leads') }}
+    where {{ days_between('created_date', as_of()) }} between 0 and {{ var('win_analysis_window_days') }} - 1
+    group by 2
+),
+
+keys as (
+    select dimension, dimension_value from aggregated
+    union
+    select dimension, dimension_value from lead_sources
+),
+
+combined as (
+    select
+        k.dimension,
+        k.dimension_value,
+        coalesce(a.won_count, 0) as won_count,
+        coalesce(a.lost_count, 0) as lost_count,
+        coalesce(a.bookings, 0) as bookings,
+        coalesce(a.lost_amount, 0) as lost_amount,
+        a.sales_cycle_days,
+        case when k.dimension = 'lead_source' then coalesce(l.leads, 0) end as leads,
+        case when k.dimension = 'lead_source' then coalesce(l.converted_leads, 0) end as converted_leads
+    from keys as k
+    left join aggregated as a on a.dimension = k.dimension and a.dimension_value = k.dimension_value
+    left join lead_sources as l on l.dimension = k.dimension and l.dimension_value = k.dimension_value
+),
+
 final as (
     select
         {{ as_of() }} as as_of_date,
@@ -57,13 +91,16 @@ final as (
         dimension_value,
         won_count,
         lost_count,
+        leads,
+        converted_leads,
+        {{ r4('converted_leads / nullif(leads, 0)') }} as lead_conversion_rate,
         {{ r4('won_count / nullif(won_count + lost_count, 0)') }} as win_rate,
         {{ r4('bookings / nullif(bookings + lost_amount, 0)') }} as win_rate_amount,
         {{ r2('bookings / nullif(won_count, 0)') }} as avg_deal_size,
         {{ r2('sales_cycle_days') }} as sales_cycle_days,
         {{ r2('bookings') }} as bookings,
         cast({{ dbt.dateadd('day', 1 - var('win_analysis_window_days'), as_of()) }} as date) as window_start
-    from aggregated
+    from combined
 )
 
 select * from final

@@ -21,11 +21,13 @@ renamed as (
         nullif(trim(owner_id), '') as owner_id,
         nullif(trim(converted), '') as converted_raw,
         nullif(trim(converted_account_name), '') as converted_account_name,
-        -- converted: the flag, the status or a converted-to account says so
+        nullif(trim(converted_opportunity_ref), '') as converted_opportunity_ref,
+        -- converted: the flag, the status or a converted-to account or deal says so
         (
             lower(trim(coalesce(converted, ''))) in {{ sql_list(var('lead_converted_values')) }}
             or lower(trim(coalesce(status, ''))) in {{ sql_list(var('lead_converted_values')) }}
             or nullif(trim(converted_account_name), '') is not null
+            or nullif(trim(converted_opportunity_ref), '') is not null
         ) as is_converted,
         created_at,
         modified_at,
