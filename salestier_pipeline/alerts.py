@@ -3,10 +3,13 @@
 One function, `alert_run_failure`, serves both paths: the `salestier run` command (in-process
 runs have no daemon) and the run-failure sensor (runs launched by the daemon). A channel that
 fails is reported on stderr and never hides the other channels or the run's own exit code.
+Every text is trimmed to MAX_TEXT and passed through `redact` (no DSN password or webhook token
+is ever written), and a step's error is its innermost cause, not Dagster's wrapper around it.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import smtplib
@@ -22,6 +25,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
+from salestier_pipeline.redact import redact, redact_data
 from salestier_pipeline.settings import Settings
 
 WEBHOOK_TIMEOUT_SECONDS = 10
@@ -61,16 +65,74 @@ class FailureReport:
 
 
 def _cut(text: str | None) -> str:
-    text = (text or "").strip()
+    text = redact((text or "").strip())
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + " …"
 
 
-def _step_error(data: Any) -> str:
+DISK_FULL_TEXTS = ("no space left on device", "database or disk is full", f"[errno {errno.ENOSPC}]",
+                   "disk quota exceeded")
+
+
+def is_disk_full_text(text: str) -> bool:
+    lowered = text.lower()
+    return any(t in lowered for t in DISK_FULL_TEXTS)
+
+
+def disk_full_error(exc: BaseException | None) -> BaseException | None:
+    """The ENOSPC OSError or "database or disk is full" error anywhere in an exception's chain, else None."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return exc
+        if is_disk_full_text(str(exc)):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def disk_full_message(where: Path | str, detail: str) -> str:
+    return f"disk full under {where}: {detail}"
+
+
+def innermost_error(error: Any) -> Any:
+    """The root of a SerializableErrorInfo chain: Dagster wraps an asset's exception in
+    DagsterExecutionStepExecutionError, whose message says only which op failed."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        inner = getattr(error, "cause", None) or getattr(error, "context", None)
+        if inner is None:
+            return error
+        error = inner
+    return error
+
+
+def error_line(error: Any) -> str:
+    """`ClassName: message` of one SerializableErrorInfo (its message starts with the qualified class name)."""
+    cls_name = getattr(error, "cls_name", None) or "Error"
+    message = (getattr(error, "message", None) or "").strip()
+    head, sep, rest = message.partition(": ")
+    if sep and head.rsplit(".", 1)[-1] == cls_name:
+        message = rest.strip()
+    elif message.rsplit(".", 1)[-1] == cls_name:
+        message = ""
+    return f"{cls_name}: {message}" if message else cls_name
+
+
+def _error_text(error: Any, home: Path | None) -> str:
+    text = error_line(innermost_error(error))
+    if is_disk_full_text(text):
+        text = disk_full_message(home or "the SalesTier home", text)
+    return _cut(text)
+
+
+def _step_error(data: Any, home: Path | None = None) -> str:
     user = getattr(data, "user_failure_data", None)
     if user is not None and user.description:
         return _cut(user.description)
     error = getattr(data, "error", None)
-    return _cut(error.message if error is not None else "unknown error")
+    return _error_text(error, home) if error is not None else "unknown error"
 
 
 def _check_text(evaluation: Any) -> str:
@@ -80,7 +142,7 @@ def _check_text(evaluation: Any) -> str:
 
 
 def report_from_events(run_id: str, job: str, partition: str | None, entries: Iterable[Any],
-                       run_error: str | None = None) -> FailureReport:
+                       run_error: str | None = None, home: Path | None = None) -> FailureReport:
     """Pure: failed steps and failed checks of one run from its event log entries."""
     steps: list[dict[str, str]] = []
     checks: list[dict[str, Any]] = []
@@ -89,7 +151,7 @@ def report_from_events(run_id: str, job: str, partition: str | None, entries: It
         if event is None:
             continue
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            steps.append({"step": event.step_key or "?", "error": _step_error(event.event_specific_data)})
+            steps.append({"step": event.step_key or "?", "error": _step_error(event.event_specific_data, home)})
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
@@ -100,19 +162,20 @@ def report_from_events(run_id: str, job: str, partition: str | None, entries: It
                     "text": _check_text(evaluation),
                 })
         elif event.event_type == DagsterEventType.RUN_FAILURE and run_error is None:
-            run_error = _cut(entry.message)
+            error = getattr(event.event_specific_data, "error", None)
+            run_error = _error_text(error, home) if error is not None else _cut(entry.message)
     return FailureReport(run_id, job, partition, steps, checks, run_error)
 
 
-def failure_report(instance: dg.DagsterInstance, run_id: str) -> FailureReport:
-    """Read one run's failures from the Dagster instance."""
+def failure_report(instance: dg.DagsterInstance, run_id: str, home: Path | None = None) -> FailureReport:
+    """Read one run's failures from the Dagster instance (home: named in a disk-full cause)."""
     run = instance.get_run_by_id(run_id)
     entries = instance.all_logs(run_id, of_type={
         DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION, DagsterEventType.RUN_FAILURE,
     })
     job = run.job_name if run else "?"
     partition = run.tags.get(PARTITION_TAG) if run else None
-    return report_from_events(run_id, job, partition, entries)
+    return report_from_events(run_id, job, partition, entries, home=home)
 
 
 def append_alert_log(path: Path, payload: Mapping[str, Any]) -> None:
@@ -147,12 +210,12 @@ def smtp_config(env: Mapping[str, str]) -> dict[str, Any] | None:
     }
 
 
-def send_email(config: Mapping[str, Any], report: FailureReport) -> None:
+def send_email(config: Mapping[str, Any], report: FailureReport, env: Mapping[str, str] | None = None) -> None:
     message = EmailMessage()
     message["Subject"] = f"[SalesTier] run failed for as-of {report.partition or '?'}"
     message["From"] = config["sender"]
     message["To"] = ", ".join(config["to"])
-    message.set_content(report.text())
+    message.set_content(redact(report.text(), env))
     with smtplib.SMTP(config["host"], config["port"], timeout=WEBHOOK_TIMEOUT_SECONDS) as smtp:
         if config["starttls"]:
             smtp.starttls()
@@ -168,20 +231,20 @@ def alert_log_path(settings: Settings) -> Path:
 def send_alert(report: FailureReport, settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Deliver to every configured channel; returns channel → 'ok' or the error, never raises."""
     env = os.environ if env is None else env
-    payload = report.payload()
+    payload = redact_data(report.payload(), env)
     outcome: dict[str, str] = {}
     channels: list[tuple[str, Any]] = [("log", lambda: append_alert_log(alert_log_path(settings), payload))]
     if env.get("SALESTIER_ALERT_WEBHOOK_URL"):
         channels.append(("webhook", lambda: post_webhook(env["SALESTIER_ALERT_WEBHOOK_URL"], payload)))
     smtp = smtp_config(env)
     if smtp:
-        channels.append(("email", lambda: send_email(smtp, report)))
+        channels.append(("email", lambda: send_email(smtp, report, env)))
     for name, deliver in channels:
         try:
             deliver()
             outcome[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - one broken channel must not hide the others
-            outcome[name] = f"{type(exc).__name__}: {exc}"
+            outcome[name] = redact(f"{type(exc).__name__}: {exc}", env)
             print(f"alert channel {name} failed: {outcome[name]}", file=sys.stderr)
     return outcome
 
@@ -189,8 +252,8 @@ def send_alert(report: FailureReport, settings: Settings, env: Mapping[str, str]
 def alert_run_failure(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> FailureReport:
     """Build the report of a failed run from the instance and send it everywhere; never raises."""
     try:
-        report = failure_report(instance, run_id)
+        report = failure_report(instance, run_id, settings.home)
     except Exception as exc:  # noqa: BLE001 - an unreadable event log must still alert
-        report = FailureReport(run_id, "?", None, run_error=f"could not read the run's events: {exc}")
+        report = FailureReport(run_id, "?", None, run_error=_cut(f"could not read the run's events: {exc}"))
     send_alert(report, settings)
     return report

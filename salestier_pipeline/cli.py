@@ -1,19 +1,30 @@
 """`salestier` command: run the nightly job, backfill, show status, check a profile, generate demo exports.
 
 Exit codes a cron job can rely on: 0 ok (published), 1 a run failed (nothing
-published; an alert was sent), 2 bad usage or input (nothing to run on, bad
-dates, invalid profile).
+published; an alert was sent, also for a full disk), 2 bad usage or input
+(nothing to run on, bad dates, invalid profile).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from salestier_pipeline.redact import redact
 from salestier_pipeline.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+JOB = "salestier_nightly"
+MIN_FREE_ENV = "SALESTIER_MIN_FREE_MB"
+DEFAULT_MIN_FREE_MB = 200  # a night writes raw Parquet, the warehouse, a serving candidate and run storage
+NEARLY_FULL_MB = 1.0
 
 DAGSTER_YAML = """# Written by `salestier run`: a persistent local instance for runs and the UI.
 telemetry:
@@ -35,7 +46,24 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+def err(message: str) -> None:
+    """One line on stderr, secrets masked."""
+    print(redact(message), file=sys.stderr)
+
+
+def as_of_problem(settings: Settings, explicit: str | None) -> str | None:
+    """A --as-of or SALESTIER_AS_OF that is not a valid partition key, as one line naming it; else None."""
+    from salestier_pipeline.partitions import as_of_problem as problem
+
+    if explicit is not None:
+        return problem(explicit, "--as-of")
+    if settings.as_of is not None:
+        return problem(settings.as_of, "SALESTIER_AS_OF")
+    return None
+
+
 def resolve_as_of(settings: Settings, explicit: str | None) -> str | None:
+    """--as-of, else SALESTIER_AS_OF, else the latest valid export date (invalid folders are skipped)."""
     from salestier_pipeline.ingest.landing import latest_export_date
 
     return explicit or settings.as_of or latest_export_date(settings.landing)
@@ -57,34 +85,155 @@ def landing_is_empty(landing: Path) -> bool:
     return not landing.exists() or not any(p for p in landing.rglob("*") if p.is_file())
 
 
+def min_free_mb() -> float:
+    """SALESTIER_MIN_FREE_MB; an unreadable value falls back to the default (with a warning), never disables it."""
+    raw = os.environ.get(MIN_FREE_ENV)
+    try:
+        return float(raw) if raw else DEFAULT_MIN_FREE_MB
+    except ValueError:
+        err(f"{MIN_FREE_ENV}={raw!r} is not a number: using {DEFAULT_MIN_FREE_MB}")
+        return DEFAULT_MIN_FREE_MB
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def free_mb(path: Path) -> float:
+    return shutil.disk_usage(_existing(path)).free / 2**20
+
+
+def disk_space_problem(home: Path, needed_mb: float) -> str | None:
+    """Refuse to start a night on a nearly full disk: it would die half-way with a storage traceback."""
+    free = free_mb(home)
+    if free >= needed_mb:
+        return None
+    return f"disk full under {home}: {free:.0f} MB free, at least {needed_mb:.0f} MB needed ({MIN_FREE_ENV})"
+
+
+def _alert_not_run(settings: Settings, as_of: str, run_id: str, message: str) -> None:
+    """Alert a night that could not run or whose run storage broke: no event log to read a report from."""
+    from salestier_pipeline.alerts import FailureReport, send_alert
+
+    err(message)
+    send_alert(FailureReport(run_id, JOB, as_of, run_error=redact(message)), settings)
+
+
+def reap_and_alert(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
+    """Mark our runs whose process died (SIGKILL, a native crash) failed, and alert each: it could not."""
+    from salestier_pipeline.alerts import alert_run_failure
+    from salestier_pipeline.runs import reap_dead_runs
+
+    reaped = reap_dead_runs(instance)
+    for run_id in reaped:
+        print(f"run {run_id} had ended without reporting (killed or crashed): marked failed, slots freed, alerted")
+        alert_run_failure(instance, run_id, settings)
+    return reaped
+
+
+def _fail_own_live_runs(instance: dg.DagsterInstance) -> str:
+    """After a storage error, mark this process's unfinished run failed if storage still allows; its id or '-'."""
+    from dagster._core.storage.dagster_run import RunsFilter
+
+    from salestier_pipeline.runs import LIVE_STATUSES, PID_TAG
+
+    run_id = "-"
+    try:
+        for run in instance.get_runs(filters=RunsFilter(statuses=LIVE_STATUSES, tags={PID_TAG: str(os.getpid())})):
+            run_id = run.run_id
+            instance.report_run_failed(run, message="run storage failed: disk full")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    except Exception:  # noqa: BLE001, S110 - on a full disk this may fail too; the next run reaps it
+        pass
+    return run_id
+
+
 def _execute(settings: Settings, as_of: str) -> bool:
-    """One in-process run of the nightly job; a failure is alerted here since no daemon watches it."""
+    """One in-process run of the nightly job; a failure is alerted here since no daemon watches it.
+
+    A full disk is refused before starting (SALESTIER_MIN_FREE_MB, default 200) and, if it fills
+    during the run, becomes a "disk full under <path>" alert and exit 1 rather than a traceback.
+    """
+    print(f"SalesTier run: home={settings.home} as_of={as_of}")
+    problem = disk_space_problem(settings.home, min_free_mb())
+    if problem is not None:
+        _alert_not_run(settings, as_of, "not-started", problem)
+        return False
     import dagster as dg
 
+    run_id, message = "-", None
+    try:
+        prepare_dagster_home(settings)
+        with dg.DagsterInstance.get() as instance:
+            try:
+                return _run_and_report(instance, settings, as_of)
+            except Exception as exc:
+                message = disk_full_text(exc, settings.home)
+                if message is None:
+                    raise
+                run_id = _fail_own_live_runs(instance)
+    except Exception as exc:
+        message = message or disk_full_text(exc, settings.home)
+        if message is None:
+            raise
+    _alert_not_run(settings, as_of, run_id, message)
+    err(f"run {run_id} FAILED: nothing was published")
+    return False
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    seen = {id(exc)}
+    while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        exc = inner
+    return exc
+
+
+def disk_full_text(exc: BaseException, home: Path) -> str | None:
+    """The "disk full under <path>: ..." line when a full disk caused the error, else None.
+
+    A full disk is an ENOSPC / "database or disk is full" anywhere in the chain, or any error while
+    less than NEARLY_FULL_MB is left under the home: SQLite reports a failed journal write on a full
+    disk as a mere "disk I/O error".
+    """
+    from salestier_pipeline.alerts import disk_full_error, disk_full_message
+
+    full = disk_full_error(exc)
+    if full is None and free_mb(home) < NEARLY_FULL_MB:
+        full = _innermost(exc)
+    if full is None:
+        return None
+    where = Path(full.filename).parent if isinstance(full, OSError) and full.filename else home
+    return disk_full_message(where, f"{free_mb(where):.0f} MB free; {type(full).__name__}: {full}")
+
+
+def _run_and_report(instance: dg.DagsterInstance, settings: Settings, as_of: str) -> bool:
     from salestier_pipeline.alerts import alert_run_failure
     from salestier_pipeline.definitions import defs
-    from salestier_pipeline.runs import launch_tags, reap_dead_runs
+    from salestier_pipeline.runs import launch_tags
 
-    print(f"SalesTier run: home={settings.home} as_of={as_of}")
-    job = defs.resolve_job_def("salestier_nightly")
-    with dg.DagsterInstance.get() as instance:
-        for run_id in reap_dead_runs(instance):
-            print(f"run {run_id} had been killed: marked failed, its warehouse slot freed")
-        result = job.execute_in_process(partition_key=as_of, instance=instance, raise_on_error=False,
-                                        tags=launch_tags())
-        if result.success:
-            print(f"run {result.run_id} succeeded; published {settings.serving_db}")
-            return True
-        report = alert_run_failure(instance, result.run_id, settings)
+    job = defs.resolve_job_def(JOB)
+    reap_and_alert(instance, settings)
+    result = job.execute_in_process(partition_key=as_of, instance=instance, raise_on_error=False,
+                                    tags=launch_tags())
+    if result.success:
+        print(f"run {result.run_id} succeeded; published {settings.serving_db}")
+        return True
+    report = alert_run_failure(instance, result.run_id, settings)
     failed = [s["step"] for s in report.failed_steps]
-    print(f"run {result.run_id} FAILED at: {', '.join(failed) or 'unknown step'}; nothing was published",
-          file=sys.stderr)
-    print(report.text(), file=sys.stderr)
+    err(f"run {result.run_id} FAILED at: {', '.join(failed) or 'unknown step'}; nothing was published")
+    err(report.text())
     return False
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    problem = as_of_problem(settings, args.as_of)
+    if problem is not None:
+        err(problem)
+        return 2
     if args.demo_if_empty and landing_is_empty(settings.landing):
         print(f"landing zone {settings.landing} is empty: generating demo exports")
         from salestier_pipeline.demo.generate import generate_demo
@@ -92,14 +241,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         generate_demo(settings.landing)
     as_of = resolve_as_of(settings, args.as_of)
     if as_of is None:
-        print(f"no export batches under {settings.landing} (expected <source>/<YYYY-MM-DD>/...)", file=sys.stderr)
+        err(f"no export batches under {settings.landing} (expected <source>/<YYYY-MM-DD>/...)")
         return 2
-    prepare_dagster_home(settings)
     return 0 if _execute(settings, as_of) else 1
 
 
 def date_range(start: str, end: str) -> list[str]:
-    """Every calendar day from start to end inclusive, as YYYY-MM-DD; ValueError on bad dates or order."""
+    """Every calendar day from start to end inclusive, as YYYY-MM-DD; ValueError naming the bad value."""
+    from salestier_pipeline.partitions import as_of_problem as problem
+
+    for flag, value in (("--from", start), ("--to", end)):
+        message = problem(value, flag)
+        if message is not None:
+            raise ValueError(message)
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     if last < first:
         raise ValueError(f"--to {end} is before --from {start}")
@@ -111,7 +265,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     try:
         dates = date_range(args.start, args.end)
     except ValueError as exc:
-        print(f"bad date range: {exc}", file=sys.stderr)
+        err(f"bad date range: {exc}")
         return 2
     settings = load_settings()
     if args.export_dates_only:
@@ -120,20 +274,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         present = set(export_dates(settings.landing))
         dates = [d for d in dates if d in present]
     if not dates:
-        print("nothing to run in that range", file=sys.stderr)
-        return 2
-    from salestier_pipeline.partitions import as_of_partitions
-
-    invalid = [d for d in dates if not as_of_partitions.has_partition_key(d)]
-    if invalid:
-        print(f"not valid as-of dates (before SALESTIER_PARTITION_START or after today): {invalid[0]}"
-              + (f" ... {invalid[-1]}" if len(invalid) > 1 else ""), file=sys.stderr)
+        err("nothing to run in that range")
         return 2
     prepare_dagster_home(settings)
     for i, as_of in enumerate(dates, 1):
         print(f"backfill {i}/{len(dates)}: {as_of}")
         if not _execute(settings, as_of):
-            print(f"backfill stopped at {as_of}; dates after it were not run", file=sys.stderr)
+            err(f"backfill stopped at {as_of}; dates after it were not run")
             return 1
     print(f"backfill done: {len(dates)} as-of date(s) from {dates[0]} to {dates[-1]}")
     return 0
@@ -174,13 +321,17 @@ def recent_runs(settings: Settings, limit: int) -> list[str]:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     lines = ["last runs (newest first):"]
     with dg.DagsterInstance.get() as instance:
+        try:
+            reap_and_alert(instance, settings)  # a run whose process died must not show as STARTED forever
+        except Exception as exc:  # noqa: BLE001 - status shows what it can read
+            lines.append(f"  (could not mark dead runs failed: {type(exc).__name__}: {exc})")
         records = instance.get_run_records(limit=limit)
         for record in records:
             run = record.dagster_run
             lines.append(f"  {run.run_id}  as-of {run.tags.get(PARTITION_TAG, '-')}  {run.status.value}  "
                          f"start {_when(record.start_time)}  end {_when(record.end_time)}")
             if run.status.value == "FAILURE":
-                report = failure_report(instance, run.run_id)
+                report = failure_report(instance, run.run_id, settings.home)
                 lines += [_indent(f"    failed step {st['step']}: {st['error']}") for st in report.failed_steps]
                 lines += [_indent(f"    failed check {c['asset']}:{c['check']}: {c['text']}")
                           for c in report.failed_checks]
@@ -215,7 +366,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     print(f"SalesTier home: {settings.home}")
     for line in recent_runs(settings, args.limit) + published_status(settings):
-        print(line)
+        print(redact(line))
     return 0
 
 

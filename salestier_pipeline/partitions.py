@@ -21,3 +21,24 @@ as_of_partitions = dg.DailyPartitionsDefinition(
     timezone=_settings.timezone,
     end_offset=1,  # today's export is a valid as-of date for tonight's run
 )
+
+
+def is_as_of(value: str) -> bool:
+    """A partition key: a real YYYY-MM-DD date from SALESTIER_PARTITION_START to today (partitions' time zone)."""
+    try:
+        return as_of_partitions.has_partition_key(value)
+    except (ValueError, TypeError):
+        return False
+
+
+def as_of_range() -> tuple[str, str]:
+    """First and last valid as-of date, for messages that must say what would have been accepted."""
+    return as_of_partitions.get_first_partition_key(), as_of_partitions.get_last_partition_key()
+
+
+def as_of_problem(value: str, name: str) -> str | None:
+    """None for a valid as-of date; else one line naming the setting, its value and the valid range."""
+    if is_as_of(value):
+        return None
+    first, last = as_of_range()
+    return f"{name} {value!r} is not a valid as-of date: expected YYYY-MM-DD from {first} to {last}"

@@ -3,7 +3,9 @@
 A run killed hard (SIGKILL, power loss) never tells the Dagster instance it
 ended: it stays STARTED and keeps its slot in the `warehouse` pool, so the
 next run would wait for that slot forever. Runs we launch carry our pid; one
-whose process is gone is marked failed and its slots are freed.
+whose process is gone is marked failed and its slots are freed. The same holds for a run whose
+process died of a signal (SIGABRT from a native crash, the OOM killer): the caller alerts each
+reaped run, since that process could not.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ LAUNCHER_TAG = "salestier/launcher"
 PID_TAG = "salestier/pid"
 HOST_TAG = "salestier/host"
 LIVE_STATUSES = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]
+
+
+def reaped_message(pid: int) -> str:
+    return f"process {pid} ended without reporting (killed by a signal or crashed)"
 
 
 def launch_tags() -> dict[str, str]:
@@ -35,7 +41,7 @@ def _alive(pid: int) -> bool:
 
 
 def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Fail and free the pool slots of our runs whose process no longer exists on this host."""
+    """Fail and free the pool slots of our runs whose process no longer exists on this host; returns their ids."""
     reaped = []
     runs = instance.get_runs(filters=RunsFilter(statuses=LIVE_STATUSES, tags={LAUNCHER_TAG: "cli"}))
     for run in runs:
@@ -44,7 +50,7 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         pid = int(run.tags.get(PID_TAG, "0") or 0)
         if pid and _alive(pid) and pid != os.getpid():
             continue
-        instance.report_run_failed(run, message=f"process {pid} ended without reporting (killed); slots freed")
+        instance.report_run_failed(run, message=reaped_message(pid))
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         reaped.append(run.run_id)
     return reaped

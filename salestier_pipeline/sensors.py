@@ -3,7 +3,9 @@
 Both need `dagster-daemon` (or `dagster dev`). The new-export sensor is STOPPED until turned on
 (UI or `dagster sensor start`, see docs/operations.md); the failure alert sensor is RUNNING so a
 deployment with a daemon alerts without extra steps. Runs started by `salestier run` alert
-themselves (no daemon needed), so the sensor skips them to avoid double alerts.
+themselves (no daemon needed), so the sensor skips them to avoid double alerts; that includes a
+CLI run killed by a signal or a native crash: the next `salestier run` or `salestier status`
+reaps it (marks it failed) and sends its alert.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import dagster as dg
 from salestier_pipeline.alerts import alert_run_failure
 from salestier_pipeline.ingest.batches import (
     DEFAULT_SETTLE_SECONDS,
+    BatchScan,
     dump_cursor,
     group_by_date,
     load_cursor,
@@ -23,6 +26,7 @@ from salestier_pipeline.ingest.batches import (
     run_key,
     scan_landing,
 )
+from salestier_pipeline.ingest.landing import future_batch_date, valid_batch_date, warn_skipped_batches
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.runs import LAUNCHER_TAG
 from salestier_pipeline.settings import automation_on, load_settings
@@ -40,6 +44,14 @@ def _runnable(export_date: str) -> bool:
     return as_of_partitions.has_partition_key(export_date)
 
 
+def runnable_scans(scans: list[BatchScan]) -> list[BatchScan]:
+    """Drop (with a warning) batch folders whose name can never be an as-of date (2026-13-45, before the
+    partition start); a future date is kept: it waits until it is a partition."""
+    never = [s for s in scans if not valid_batch_date(s.export_date) and not future_batch_date(s.export_date)]
+    warn_skipped_batches([s.key for s in never])
+    return [s for s in scans if s not in never]
+
+
 @dg.sensor(
     name="salestier_new_export_sensor",
     job_name=NIGHTLY_JOB,
@@ -51,7 +63,7 @@ def _runnable(export_date: str) -> bool:
 )
 def salestier_new_export_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     settings = load_settings()
-    scans = scan_landing(settings.landing)
+    scans = runnable_scans(scan_landing(settings.landing))
     requests, state = plan_batches(scans, load_cursor(context.cursor), time.time(), settle_seconds(),
                                    runnable_date=_runnable)
     run_requests = [

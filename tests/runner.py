@@ -5,30 +5,34 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 SALESTIER = str(Path(sys.executable).with_name("salestier"))
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def salestier_env(home: Path, as_of: str | None = None) -> dict[str, str]:
+def salestier_env(home: Path, as_of: str | None = None, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
     # PYTHONPATH: the command runs the code of this checkout, whatever the venv was installed from
     env = {**os.environ, "SALESTIER_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "PYTHONPATH": str(ROOT)}
     env.pop("SALESTIER_AS_OF", None)
     env["SALESTIER_WRITE_SETTLE_SECONDS"] = "0"  # tests write their files instantly: errors are bad data, no retry
     if as_of:
         env["SALESTIER_AS_OF"] = as_of
+    env.update(extra_env or {})
     return env
 
 
-def run_salestier(home: Path, *args: str, as_of: str | None = None, timeout: int = 1200) -> subprocess.CompletedProcess:
-    return subprocess.run([SALESTIER, *args], env=salestier_env(home, as_of), capture_output=True, text=True,
-                          timeout=timeout)
+def run_salestier(home: Path, *args: str, as_of: str | None = None, timeout: int = 1200,
+                  extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([SALESTIER, *args], env=salestier_env(home, as_of, extra_env), capture_output=True,
+                          text=True, timeout=timeout)
 
 
-def start_salestier(home: Path, *args: str, as_of: str | None = None) -> subprocess.Popen:
+def start_salestier(home: Path, *args: str, as_of: str | None = None,
+                    extra_env: Mapping[str, str] | None = None) -> subprocess.Popen:
     """A run in its own process group, so a test can kill it and every child (dbt) at once."""
-    return subprocess.Popen([SALESTIER, *args], env=salestier_env(home, as_of), stdout=subprocess.DEVNULL,
+    return subprocess.Popen([SALESTIER, *args], env=salestier_env(home, as_of, extra_env), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 

@@ -14,6 +14,10 @@ from tests.test_ingest_corpus import Landing, counts, deals
 CALLS_HEADER = "Record Id,Subject,Call Start Time,{duration},Call Status,Related To,Call Owner"
 
 
+def calls_file(duration_header: str, rows: list[str]) -> str:
+    return "\n".join([CALLS_HEADER.format(duration=duration_header), *rows]) + "\n"
+
+
 @pytest.fixture()
 def land(tmp_path: Path) -> Landing:
     return Landing(tmp_path)
@@ -57,7 +61,7 @@ def test_an_unparseable_date_names_the_columns_format(land: Landing) -> None:
 ])
 def test_durations_become_minutes(land: Landing, header: str, cells: list[str], minutes: list[float]) -> None:
     rows = [f"c{i},Call {i},2026-11-0{i + 1} 10:00:00,{c},Completed,Acme,Ann" for i, c in enumerate(cells)]
-    land.put("zoho", "2026-11-20", "calls.csv", "\n".join([CALLS_HEADER.format(duration=header), *rows]) + "\n")
+    land.put("zoho", "2026-11-20", "calls.csv", calls_file(header, rows))
     res = land.ingest("activities")
     assert counts(res["calls.csv"]) == (3, 3, 0)
     assert [r[1] for r in land.rows("activities", "subject, duration_minutes")] == minutes
@@ -67,7 +71,7 @@ def test_a_bad_optional_cell_is_nulled_and_recorded_while_its_row_loads(land: La
     rows = ["c1,Call 1,2026-11-01 10:00:00,about ten minutes,Completed,Acme,Ann",
             "c2,Call 2,2026-11-02 10:00:00,00:10:00,Completed,Acme,Ann",
             "c3,Call 3,not a date,00:10:00,Completed,Acme,Ann"]  # occurred_at is critical: row quarantined
-    land.put("zoho", "2026-11-20", "calls.csv", "\n".join([CALLS_HEADER.format(duration="Call Duration"), *rows]) + "\n")
+    land.put("zoho", "2026-11-20", "calls.csv", calls_file("Call Duration", rows))
     r = land.ingest("activities")["calls.csv"]
     assert (counts(r), r.cells_nulled) == ((3, 2, 1), 1)
     assert land.rows("activities", "source_record_id, duration_minutes") == [("c1", None), ("c2", 10.0)]
@@ -83,7 +87,7 @@ def test_a_bad_optional_cell_is_nulled_and_recorded_while_its_row_loads(land: La
 
 def test_the_quarantine_share_counts_quarantined_rows_only(land: Landing) -> None:
     rows = [f"c{i},Call {i},2026-11-0{i} 10:00:00,junk,Completed,Acme,Ann" for i in range(1, 6)]
-    land.put("zoho", "2026-11-20", "calls.csv", "\n".join([CALLS_HEADER.format(duration="Call Duration"), *rows]) + "\n")
+    land.put("zoho", "2026-11-20", "calls.csv", calls_file("Call Duration", rows))
     r = land.ingest("activities", max_share=0.2)["calls.csv"]
     assert (r.status, counts(r), r.cells_nulled) == ("loaded", (5, 5, 0), 5)
 
@@ -93,7 +97,8 @@ def test_big5_export_is_recognised(land: Landing) -> None:
     land.put("fxiaoke", "2026-11-20", "客戶.csv", text.encode("cp950"))
     res = land.ingest("accounts")
     assert res["客戶.csv"].encoding == "cp950" and counts(res["客戶.csv"]) == (2, 2, 0)
-    assert land.rows("accounts", "name, owner_name") == [("台北宏達電子股份有限公司", "陳美玲"), ("高雄港務開發", "林志明")]
+    assert land.rows("accounts", "name, owner_name") == [
+        ("台北宏達電子股份有限公司", "陳美玲"), ("高雄港務開發", "林志明")]
 
 
 def test_a_lead_without_company_is_a_lead(land: Landing) -> None:

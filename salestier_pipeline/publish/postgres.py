@@ -14,11 +14,14 @@ makes readers wait for the commit, never fail. An advisory lock keeps two publis
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import duckdb
 import psycopg
@@ -26,6 +29,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
+from salestier_pipeline.redact import redact
 
 ENV_DSN = "SALESTIER_PG_DSN"
 ENV_SCHEMA = "SALESTIER_PG_SCHEMA"
@@ -45,6 +49,37 @@ PG_TYPES: dict[str, str] = {
     "TIMESTAMP WITH TIME ZONE": "timestamp with time zone", "INTERVAL": "interval", "UUID": "uuid",
     "BLOB": "bytea",
 }
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class PostgresPublishError(RuntimeError):
+    """A PostgreSQL/libpq error with its secrets masked; it carries no chained original error."""
+
+
+def masked_errors(dsn_arg: str = "dsn") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Re-raise every psycopg error as a PostgresPublishError with a redacted message.
+
+    libpq quotes fragments of a malformed DSN (its password included) in its errors, and Dagster stores an
+    error's whole __cause__/__context__ chain in its run storage: so the new error is raised outside the
+    `except` block, with neither a cause nor a context.
+    """
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            dsn = str(signature.bind_partial(*args, **kwargs).arguments.get(dsn_arg) or "")
+            try:
+                return func(*args, **kwargs)
+            except psycopg.Error as exc:
+                masked = PostgresPublishError(redact(f"PostgreSQL publish failed: {type(exc).__name__}: {exc}",
+                                                     extra=[dsn]).strip())
+            raise masked
+        return wrapper
+    return decorate
 
 
 def dsn_from_env(env: Mapping[str, str] = os.environ) -> str | None:
@@ -115,8 +150,11 @@ def ensure_table(pg: psycopg.Connection, schema: str, table: str, columns: list[
 def export_csv(duck: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]], path: Path) -> None:
     """DuckDB writes the CSV (NULL unquoted-empty, '' quoted), which COPY ... (FORMAT csv) reads exactly."""
     select = ", ".join(select_expr(c, t) for c, t in columns)
+    # COPY cannot bind its target. Safe: `path` is a temp dir plus a PUBLISHED_TABLES name (no data, no user
+    # input), `table` is that constant, and the columns are quoted identifiers from the serving file's schema.
     target = str(path).replace("'", "''")
-    duck.execute(f'COPY (SELECT {select} FROM "{table}" ORDER BY ALL) TO \'{target}\' (FORMAT csv, HEADER false)')
+    duck.execute(f'COPY (SELECT {select} FROM "{table}" ORDER BY ALL) '  # noqa: S608 - see above
+                 f"TO '{target}' (FORMAT csv, HEADER false)")
 
 
 def copy_csv(pg: psycopg.Connection, schema: str, table: str, columns: list[tuple[str, str]], path: Path) -> int:
@@ -135,6 +173,7 @@ def ensure_log(pg: psycopg.Connection, schema: str) -> None:
         "serving_file text, row_counts jsonb NOT NULL)").format(sql.Identifier(schema, PUBLISH_LOG)))
 
 
+@masked_errors()
 def publish_to_postgres(
     serving_db: Path,
     dsn: str,
@@ -185,6 +224,7 @@ def _latest_as_of(duck: duckdb.DuckDBPyConnection, tables: tuple[str, ...]):
     return duck.execute("SELECT max(as_of_date) FROM customer_tier_list").fetchone()[0]
 
 
+@masked_errors()
 def vacuum_tables(dsn: str, schema: str, tables: tuple[str, ...]) -> None:
     """Reclaim the deleted rows and refresh planner statistics; plain VACUUM never blocks readers."""
     with psycopg.connect(dsn, autocommit=True) as pg:

@@ -41,6 +41,32 @@ latest_deal_owner as (
     where pick = 1
 ),
 
+deal_attributes as (
+    -- what deals say about their account (exports without an accounts file): the latest deal
+    -- that carries any of it; an accounts export, when present, wins
+    select account_id, account_industry, account_region, account_type, account_employees, account_annual_revenue
+    from (
+        select
+            r.account_id,
+            o.account_industry,
+            o.account_region,
+            o.account_type,
+            o.account_employees,
+            o.account_annual_revenue,
+            row_number() over (
+                partition by r.account_id
+                order by o.modified_at desc nulls last, o.created_at desc nulls last, r.opportunity_id desc
+            ) as pick
+        from {{ ref('int_opportunity_refs') }} as r
+        inner join {{ ref('stg_crm__opportunities') }} as o on o.opportunity_id = r.opportunity_id
+        where r.account_id is not null
+          and coalesce(o.account_industry, o.account_region, o.account_type,
+                       cast(o.account_employees as {{ dbt.type_string() }}),
+                       cast(o.account_annual_revenue as {{ dbt.type_string() }})) is not null
+    ) as deals
+    where pick = 1
+),
+
 unioned as (
     select
         e.account_id,
@@ -49,18 +75,19 @@ unioned as (
         e.account_name,
         e.owner_name,
         {{ resolved_rep('e') }} as crm_owner_rep_id,
-        e.industry,
-        e.employees,
-        e.annual_revenue,
-        e.region,
+        coalesce(e.industry, da.account_industry) as industry,
+        coalesce(e.employees, da.account_employees) as employees,
+        coalesce(e.annual_revenue, da.account_annual_revenue) as annual_revenue,
+        coalesce(e.region, da.account_region) as region,
         e.crm_rating,
-        e.account_type,
+        coalesce(e.account_type, da.account_type) as account_type,
         e.deal_status,
         e.last_activity_at as crm_last_activity_at,
         e.created_at,
         false as is_synthetic
     from exported as e
     {{ join_rep('e', 'e.owner_id', 'e.owner_name') }}
+    left join deal_attributes as da on da.account_id = e.account_id
 
     union all
 
@@ -69,9 +96,13 @@ unioned as (
         s.source_system,
         null,
         coalesce(s.account_name, s.match_key),
-        null, null, null, null, null, null, null, null, null, null, null,
+        null, null,
+        da.account_industry, da.account_employees, da.account_annual_revenue, da.account_region,
+        null, da.account_type,
+        null, null, null,
         true
     from synthetic as s
+    left join deal_attributes as da on da.account_id = s.account_id
 ),
 
 sized as (

@@ -24,7 +24,7 @@ owners as (
 by_id as (
     select
         owner_id as rep_id,
-        min(owner_name) as rep_name,
+        coalesce(min(owner_name), owner_id) as rep_name,  -- an owner known by id only is named by it
         min(source_system) as team
     from owners
     where owner_id is not null
