@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from salestier_pipeline.ingest.decode import FileReadError, decode_file
+from salestier_pipeline.ingest.landing import list_landing
 from salestier_pipeline.ingest.run import IngestError
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.profiles.loader import BUILTIN_DIR
@@ -229,3 +230,19 @@ def test_a_file_over_the_quarantine_share_names_its_first_line(land: Landing) ->
     land.put("zoho", "2026-11-20", "bad.csv", deals("1,Ann,D1,Acme", "2,Ann,D2,Acme", *rows(1, start=3)))
     with pytest.raises(IngestError, match=r"bad.csv: 2 of 3 rows quarantined .* short row: 4 of 8 fields \(line 2"):
         land.ingest("opportunities", max_share=0.2)
+
+
+def test_symlinks_out_of_the_landing_zone_are_not_followed(land: Landing, tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text(deals(*rows(2)), encoding="utf-8")
+    land.put("zoho", "2026-11-20", "deals.csv", deals(*rows(1)))
+    batch = land.landing / "zoho" / "2026-11-20"
+    (batch / "linked.csv").symlink_to(secret)
+    (batch / "inner.csv").symlink_to(batch / "deals.csv")  # a link inside the zone is an ordinary file
+    (land.landing / "evil").symlink_to(secret.parent, target_is_directory=True)
+    with caplog.at_level("WARNING"):
+        names = sorted(f.rel for f in list_landing(land.landing, "2026-11-27"))
+    assert names == ["zoho/2026-11-20/deals.csv", "zoho/2026-11-20/inner.csv"]
+    assert "linked.csv" in caplog.text

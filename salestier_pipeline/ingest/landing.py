@@ -35,11 +35,22 @@ class LandingFile:
     rel: str  # path relative to the landing zone, for messages and lineage
 
 
-def _export_files(folder: Path) -> list[Path]:
-    return sorted(
+def inside(landing: Path, path: Path) -> bool:
+    """A symlink may point anywhere: only what resolves inside the landing zone is read."""
+    return path.resolve().is_relative_to(landing.resolve())
+
+
+def _export_files(folder: Path, landing: Path | None = None) -> list[Path]:
+    files = sorted(
         p for p in folder.iterdir()
         if p.is_file() and not p.name.startswith((".", "_")) and p.suffix.lower() in EXPORT_SUFFIXES
     )
+    root = landing or folder
+    outside = [p for p in files if not inside(root, p)]
+    if outside:
+        log.warning("skipped landing file(s) linking outside the landing zone %s: %s", root,
+                    ", ".join(p.name for p in outside))
+    return [p for p in files if p not in outside]
 
 
 def _calendar_date(name: str) -> dt.date | None:
@@ -79,20 +90,22 @@ def warn_skipped_batches(names: list[str]) -> None:
 
 def batch_dirs(landing: Path, src: Path) -> list[Path]:
     """The valid dated batch folders of one source, sorted; date-like but invalid ones are skipped with a warning."""
-    dated = sorted(d for d in src.iterdir() if d.is_dir() and DATE_DIR.match(d.name))
+    dated = sorted(d for d in src.iterdir() if d.is_dir() and DATE_DIR.match(d.name) and inside(landing, d))
     warn_skipped_batches([str(d.relative_to(landing)) for d in dated if not valid_batch_date(d.name)])
     return [d for d in dated if valid_batch_date(d.name)]
 
 
 def _sources(landing: Path) -> list[Path]:
-    return sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return sorted(p for p in landing.iterdir()
+                  if p.is_dir() and not p.name.startswith((".", "_")) and inside(landing, p))
 
 
 def export_dates(landing: Path) -> list[str]:
     """Every valid batch date present under any source (reference folders included)."""
     if not landing.is_dir():
         return []
-    return sorted({d.name for src in _sources(landing) for d in batch_dirs(landing, src) if _export_files(d)})
+    return sorted({d.name for src in _sources(landing) for d in batch_dirs(landing, src)
+                   if _export_files(d, landing)})
 
 
 def latest_export_date(landing: Path) -> str | None:
@@ -109,9 +122,10 @@ def list_landing(landing: Path, as_of: str) -> list[LandingFile]:
         for batch in batch_dirs(landing, src):
             if batch.name <= as_of:
                 files += [LandingFile(f, src.name, batch.name, str(f.relative_to(landing)))
-                          for f in _export_files(batch)]
+                          for f in _export_files(batch, landing)]
         if src.name == REFERENCE:
-            files += [LandingFile(f, src.name, as_of, str(f.relative_to(landing))) for f in _export_files(src)]
+            files += [LandingFile(f, src.name, as_of, str(f.relative_to(landing)))
+                      for f in _export_files(src, landing)]
     return files
 
 
