@@ -23,7 +23,7 @@ def test_definitions_load_with_groups_checks_and_schedule(dbt_manifest: Path) ->
     checks = graph.asset_check_keys
     assert len(checks) >= 300
     assert all(graph.get_check_spec(c).description for c in checks), "every check says what it checks"
-    assert {"record_id_present", "ids_unique_per_export", "stage_in_map"} <= {
+    assert {"ids_unique_per_export", "stage_in_map", "probability_0_100"} <= {
         c.name for c in checks if c.asset_key.to_user_string() == "raw/opportunities"}
     assert "customer_tier_list__one_row_per_grain" in {
         c.name for c in checks if c.asset_key.to_user_string() == "serving/salestier_duckdb"}

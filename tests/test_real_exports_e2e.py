@@ -106,9 +106,14 @@ def test_excel_pipeline_blank_rows_counted_and_totals_row_quarantined_with_its_l
     files = _sql(home["home"], "select rows_read, rows_loaded, rows_quarantined, rows_blank, status from ingest_files "
                                "where source_system = 'pipeline'")
     assert files == [(121, 120, 1, BLANK_ROWS, "loaded")]
-    [(line, reason)] = _sql(home["home"], "select line_number, reason from ingest_quarantine "
-                                          "where source_system = 'pipeline'")
-    assert line == 1 + 120 + BLANK_ROWS + 1 and reason.startswith("missing record id")
+    quarantined = _sql(home["home"], "select line_number, column_name, reason, action from ingest_quarantine "
+                                     "where source_system = 'pipeline' order by all")
+    line = 1 + 120 + BLANK_ROWS + 1  # header, deals, blank rows, then the totals row: every problem of it listed
+    assert quarantined == [
+        (line, "Close Date", "unparseable date for close_date (the column reads as dd-MMM-yyyy)", "row_quarantined"),
+        (line, "Deal Stage", "missing stage_raw", "row_quarantined"),
+        (line, "Opportunity ID", "missing record id", "row_quarantined"),
+    ]
 
 
 @pytest.mark.slow

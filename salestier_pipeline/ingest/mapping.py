@@ -141,7 +141,8 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
     excel = decoded.file_format == "xlsx"
     types = raw_columns(module)
     spec_columns = {c.name: c for c in spec.columns}
-    critical = critical_columns(module) | {"source_record_id", *spec.natural_key}
+    required_values = tuple(column_rules()["required_values"].get(module, ()))
+    critical = critical_columns(module) | {"source_record_id", *spec.natural_key, *required_values}
     non_negative = set(column_rules()["non_negative"])
     out = pd.DataFrame(index=rows.index)
     problems: list[pd.DataFrame] = []
@@ -187,6 +188,10 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
 
     for column, value in spec.constants.items():
         out[column] = value
+    for column in required_values:  # an empty cell here leaves the row meaningless
+        if column in match.columns and column not in spec.constants:
+            header = match.columns[column]
+            flag(_text(rows[header]).isna().astype(bool), column, header, f"missing {column}")
     if "currency" in types and module in ("opportunities", "orders"):
         given = out["currency"] if "currency" in out else pd.Series(pd.NA, index=rows.index, dtype="string")
         detected = currency if currency is not None else pd.Series(pd.NA, index=rows.index, dtype="string")
