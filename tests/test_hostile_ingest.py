@@ -6,6 +6,7 @@ Every file is written by the test; every count and line number is asserted.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,12 @@ def test_symlinks_out_of_the_landing_zone_are_not_followed(land: Landing, tmp_pa
         names = sorted(f.rel for f in list_landing(land.landing, "2026-11-27"))
     assert names == ["zoho/2026-11-20/deals.csv", "zoho/2026-11-20/inner.csv"]
     assert "linked.csv" in caplog.text
+
+
+def test_a_failed_files_rejected_rows_are_kept_for_the_user(land: Landing) -> None:
+    land.put("zoho", "2026-11-20", "bad.csv", deals("1,Ann,D1,Acme", "=HYPERLINK(1),Ann,D2,Acme", *rows(1, start=3)))
+    with pytest.raises(IngestError, match=r"every rejected row: (\S+\.quarantine\.csv)") as failure:
+        land.ingest("opportunities", max_share=0.2)
+    kept = Path(re.search(r"every rejected row: (\S+\.quarantine\.csv)", str(failure.value))[1])
+    text = kept.read_text(encoding="utf-8-sig")
+    assert text.count("short row: 4 of 8 fields") == 2 and "'=HYPERLINK(1),Ann,D2,Acme" in text

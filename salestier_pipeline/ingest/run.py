@@ -134,11 +134,13 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     share = result.rows_quarantined / result.rows_read if result.rows_read else 0.0
     if share > max_share:
         first = quarantine.sort_values(["line_number"], kind="stable").iloc[0]
+        kept = rejected_rows_path(raw, file, key)
+        write_rejected_csv(quarantine, kept)
         result.status = "failed"
         result.error = (
             f"{file.rel}: {result.rows_quarantined} of {result.rows_read} rows quarantined "
             f"({share:.0%} > allowed {max_share:.0%}); first reason: {first['reason']} "
-            f"(line {first['line_number']}, column {first['column_name']})"
+            f"(line {first['line_number']}, column {first['column_name']}); every rejected row: {kept}"
         )
         return result
     _remove_versions(target.parent, file_key(file.rel))
@@ -149,6 +151,21 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     write_parquet(mapped.good, raw_columns(file.module), target)
     sidecar.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
     return result
+
+
+def rejected_rows_path(raw: Path, file: ClassifiedFile, key: str) -> Path:
+    """Where the quarantine of a file that failed its share limit is kept for the user to read."""
+    return raw / "_ingest" / "failed" / f"source={safe_part(file.source)}" / f"export_date={file.export_date}" \
+        / f"{file_key(file.rel)}-{key}.quarantine.csv"
+
+
+def write_rejected_csv(quarantine: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM so Excel shows Chinese text; values are written as text, never as formulas."""
+    from salestier_pipeline.publish.tier_lists import neutralise
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = quarantine.sort_values(["line_number", "column_name"], kind="stable")
+    neutralise(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def reject_frame(rejects: list[Reject], ctx: FileContext, module: str) -> pd.DataFrame:
