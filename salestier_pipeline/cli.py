@@ -299,7 +299,19 @@ def cmd_validate_profile(args: argparse.Namespace) -> int:
     for module in profile.modules:
         required = sum(1 for c in module.columns if c.required)
         print(f"  {module.key} -> {module.canonical}: {len(module.columns)} column(s), {required} required")
-    return 0
+    if args.against is None:
+        return 0
+    from salestier_pipeline.ingest.dry_run import dry_run
+
+    folder = Path(args.against)
+    if not folder.is_dir():
+        print(f"--against {folder}: not a folder", file=sys.stderr)
+        return 2
+    reports = dry_run(folder, profile)
+    print(f"dry run over {len(reports)} file(s) under {folder} (nothing written):")
+    for report in reports:
+        print("\n".join(report.lines()))
+    return 1 if any(r.error for r in reports) or not reports else 0
 
 
 def _when(value: float | None) -> str:
@@ -394,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
     validate = sub.add_parser("validate-profile", help="check a source profile YAML; errors name file:line")
     validate.add_argument("path")
+    validate.add_argument("--against", metavar="FOLDER",
+                          help="dry-run the profile over the export files in FOLDER: what would load, nothing written")
     validate.set_defaults(func=cmd_validate_profile)
     return parser
 
