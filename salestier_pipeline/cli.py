@@ -243,7 +243,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if as_of is None:
         err(f"no export batches under {settings.landing} (expected <source>/<YYYY-MM-DD>/...)")
         return 2
+    problem = profiles_problem(settings)
+    if problem is not None:
+        err(problem)
+        return 2
     return 0 if _execute(settings, as_of) else 1
+
+
+def profiles_problem(settings: Settings) -> str | None:
+    """A broken profile is bad input (exit 2, file:line), found before any run starts."""
+    from salestier_pipeline.profiles import ProfileError, load_profiles
+
+    try:
+        load_profiles(settings.profiles_dir)
+    except ProfileError as exc:
+        return str(exc)
+    return None
 
 
 def date_range(start: str, end: str) -> list[str]:
@@ -275,6 +290,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         dates = [d for d in dates if d in present]
     if not dates:
         err("nothing to run in that range")
+        return 2
+    problem = profiles_problem(settings)
+    if problem is not None:
+        err(problem)
         return 2
     prepare_dagster_home(settings)
     for i, as_of in enumerate(dates, 1):

@@ -40,3 +40,21 @@ def test_dry_run_reports_module_columns_formats_and_counts(tmp_path: Path, capsy
 def test_dry_run_on_a_folder_that_is_not_there_exits_2(tmp_path: Path) -> None:
     assert main(["validate-profile", str(ROOT / "docs" / "examples" / "pipeline.yml"),
                  "--against", str(tmp_path / "nope")]) == 2
+
+
+def test_run_with_a_broken_profile_exits_2_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    home = tmp_path / "home"
+    (home / "profiles").mkdir(parents=True)
+    (home / "profiles" / "acme.yml").write_text("name: acme\nmodules:\n  opportunities:\n    columns: [\n",
+                                                encoding="utf-8")
+    batch = home / "landing" / "acme" / "2026-11-20"
+    batch.mkdir(parents=True)
+    (batch / "deals.csv").write_text("id\n1\n", encoding="utf-8")
+    monkeypatch.setenv("SALESTIER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    monkeypatch.delenv("SALESTIER_AS_OF", raising=False)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{home / 'profiles' / 'acme.yml'}:") and "not valid YAML" in err[0]
+    assert not (home / "dagster").exists()
