@@ -4,9 +4,8 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from salestier_pipeline.assets.dbt import dbt_project, salestier_dbt_models
+from salestier_pipeline.assets.dbt import SalesTierDbtCliResource, dbt_project, salestier_dbt_models
 from salestier_pipeline.assets.ingest import ingest_assets, ingest_summary, landing_manifest
 from salestier_pipeline.assets.publish import html_report, postgres_serving, serving_database, tier_lists
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
@@ -52,6 +51,7 @@ defs = dg.Definitions(
     resources={
         "salestier": SalesTierResource(),
         # the dbt next to this interpreter, so no PATH setup is needed
-        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        "dbt": SalesTierDbtCliResource(project_dir=dbt_project(),
+                                       dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },
 )

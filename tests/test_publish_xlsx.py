@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import logging
+import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -11,10 +14,14 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from salestier_pipeline.publish.tables import CONTRACT
+from salestier_pipeline.publish.tier_lists import is_formula_like, write_tier_lists
 from salestier_pipeline.publish.xlsx import (
+    MAX_CELL_CHARS,
     REP_TIER_FILLS,
     TIER_FILLS,
+    TRUNCATION_MARKER,
     display_width,
+    fit_cell,
     safe_text,
     write_customer_tier_xlsx,
     write_rep_tier_xlsx,
@@ -171,3 +178,83 @@ def test_safe_text() -> None:
     assert safe_text("=1+1") == "'=1+1"
     assert safe_text("\tx") == "'\tx"
     assert safe_text("a=b") == "a=b"
+
+
+# Full-width and other compatibility forms a spreadsheet may read as = + - @ (NFKC maps each onto one).
+WIDE_PREFIXES = ("＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫", "⁼", "₊")
+
+
+def test_full_width_prefixes_are_formula_like() -> None:
+    for ch in WIDE_PREFIXES:
+        assert unicodedata.normalize("NFKC", ch) in "=+-@", ch  # the premise: each is one of = + - @
+        assert is_formula_like(ch + "1+1") and safe_text(ch + "1+1") == "'" + ch + "1+1"
+    for text in ("\r=1", "\t@x", "=SUM(A1)", "@a"):
+        assert is_formula_like(text)
+    for text in ("", "a＝b", "１２", "（1）", "'＝1", " =1"):
+        assert not is_formula_like(text), text
+
+
+@pytest.fixture()
+def hostile_serving(tmp_path: Path) -> Path:
+    """One account per full-width prefix, one name far over the XLSX cell limit, one rep with a wide prefix."""
+    path = tmp_path / "hostile.duckdb"
+    con = duckdb.connect(str(path))
+    rows = [_customer(AS_OF, f"zoho:{i}", ch + 'HYPERLINK("http://example.invalid","x")', "R1", "王芳", "A")
+            for i, ch in enumerate(WIDE_PREFIXES)]
+    rows.append(_customer(AS_OF, "zoho:long", "长" * 40_000 + "END", "R1", "＠王芳", "B", "＋reason"))
+    _create(con, "customer_tier_list", CUSTOMER_TYPES, rows)
+    _create(con, "rep_tier_list", REP_TYPES, [
+        (AS_OF, "R1", "＠王芳", None, "＝team", "top", "－focus", ">=120%", 1.0, "ok"),
+    ])
+    con.close()
+    return path
+
+
+def test_full_width_prefixes_are_neutralised_in_xlsx_and_csv(hostile_serving: Path, tmp_path: Path) -> None:
+    paths = {**write_tier_lists(hostile_serving, tmp_path), **write_tier_workbooks(hostile_serving, tmp_path)}
+    texts: list[str] = []
+    for key in ("customer_tier_list_xlsx", "rep_tier_list_xlsx"):
+        for ws in openpyxl.load_workbook(paths[key]).worksheets:
+            for row in ws.iter_rows(min_row=2):
+                for c in row:
+                    assert c.data_type != "f"
+                    if isinstance(c.value, str):
+                        texts.append(c.value)
+    for key in ("customer_tier_list", "rep_tier_list"):
+        with paths[key].open(encoding="utf-8-sig", newline="") as fh:
+            texts += [v for row in list(csv.reader(fh))[1:] for v in row]
+    wide = [t for t in texts if t.lstrip("'")[:1] in WIDE_PREFIXES]
+    # 10 names + owner, reason, rep name, team, focus, each in both formats (owner/rep also in summaries)
+    assert len(wide) >= 2 * (len(WIDE_PREFIXES) + 5)
+    assert all(t.startswith("'") for t in wide), [t for t in wide if not t.startswith("'")]
+    assert not [t for t in texts if is_formula_like(t)]
+
+
+def test_fit_cell_cuts_with_a_marker_and_counts_utf16() -> None:
+    assert fit_cell("x" * MAX_CELL_CHARS) == ("x" * MAX_CELL_CHARS, False)
+    cut, was_cut = fit_cell("x" * (MAX_CELL_CHARS + 1))
+    assert was_cut and len(cut) == MAX_CELL_CHARS and cut.endswith(TRUNCATION_MARKER)
+    emoji = "😀" * 20_000  # 20,000 characters but 40,000 UTF-16 units: over Excel's limit
+    cut, was_cut = fit_cell(emoji)
+    assert was_cut and cut.endswith(TRUNCATION_MARKER)
+    assert len(cut.encode("utf-16-le")) // 2 <= MAX_CELL_CHARS
+    assert len(cut.encode("utf-16-le")) // 2 >= MAX_CELL_CHARS - 1  # at most one unit lost to a surrogate pair
+
+
+def test_over_long_cell_is_cut_visibly_and_reported(hostile_serving: Path, tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    truncated: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="salestier_pipeline.publish.xlsx"):
+        paths = write_tier_workbooks(hostile_serving, tmp_path, truncated)
+    assert truncated == [
+        "customer_tier_list.xlsx: sheet '客户 Customers' cell H12 (account_name): 40,003 characters cut to 32,767 "
+        "(XLSX cell limit)"
+    ]
+    assert [r.getMessage() for r in caplog.records] == truncated
+    ws = openpyxl.load_workbook(paths["customer_tier_list_xlsx"])["客户 Customers"]
+    assert _header(ws)[7] == "account_name"
+    value = ws["H12"].value
+    assert value == "长" * (MAX_CELL_CHARS - len(TRUNCATION_MARKER)) + TRUNCATION_MARKER
+    # the CSV has no cell limit: it keeps the whole text
+    csv_path = write_tier_lists(hostile_serving, tmp_path)["customer_tier_list"]
+    assert "长" * 40_000 + "END" in csv_path.read_text(encoding="utf-8-sig")

@@ -6,13 +6,24 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
+from salestier_pipeline.assets.ingest import ingest_assets, landing_manifest, quarantine_summary
+from salestier_pipeline.ingest.run import ensure_schema_files
+from salestier_pipeline.ingest.writer import QUARANTINE_TYPES, write_parquet
+from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.publish.serving import build_candidate, discard
-from salestier_pipeline.quality.gx_adapter import failures_text
+from salestier_pipeline.quality.gx_adapter import failures_text, validate_frame
+from salestier_pipeline.quality.raw_checks import picklist_maps, raw_check_frame
 from salestier_pipeline.quality.serving_checks import validate_serving
+from salestier_pipeline.resources import SalesTierResource
+from salestier_pipeline.schema import raw_columns
 from tests.runner import file_bytes, run_salestier
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BAD_DATE = "2026-11-28"  # a batch after the demo's last export (2026-11-27)
 
@@ -113,3 +124,76 @@ def test_totals_that_no_longer_reconcile_fail(published_home: Path) -> None:
         assert rows_check.observed == candidate.warehouse_counts["opportunities"] - 1
     finally:
         discard(candidate)
+
+
+# --- paths and names that would break SQL built as text ------------------------------------------------------
+
+HOSTILE_HOME = "o'brien [home] *?"  # an apostrophe ends a SQL string; [ * ? are glob characters
+
+
+def _raw_row(source: str, export_date: str, record: str, stage: str) -> dict:
+    return {"source_system": source, "export_date": export_date, "source_file": f"{source}/{export_date}/D.csv",
+            "source_record_id": record, "stage_raw": stage, "status_raw": None, "amount": 10.0,
+            "probability": 50.0, "created_at": f"{export_date} 09:00:00"}
+
+
+def test_raw_check_frame_and_summary_take_any_path(tmp_path: Path) -> None:
+    """Raw files under a home and a source folder with an apostrophe and glob characters are read, not
+    pasted into SQL: every row is there and the as-of date still filters."""
+    raw = tmp_path / HOSTILE_HOME / "raw"
+    ensure_schema_files(raw)
+    columns = raw_columns("opportunities")
+    folder = raw / "opportunities" / "source=o'brien" / "export_date=2026-06-30"
+    write_parquet(pd.DataFrame([_raw_row("o'brien", "2026-06-30", f"r{i}", "Won") for i in range(3)]),
+                  columns, folder / "deals o'brien.parquet")
+    later = raw / "opportunities" / "source=o'brien" / "export_date=2026-07-31"
+    write_parquet(pd.DataFrame([_raw_row("o'brien", "2026-07-31", "r9", "Won")]), columns, later / "x.parquet")
+    maps = picklist_maps(load_profiles())
+    frame = raw_check_frame(raw, "opportunities", "2026-06-30", maps)
+    assert sorted(frame["source_record_id"]) == ["r0", "r1", "r2"]
+    assert set(frame["source_system"]) == {"o'brien"}
+    assert frame["_record_growth"].isna().all()  # one export so far: no growth to compare
+    assert len(raw_check_frame(raw, "opportunities", "2026-07-31", maps)) == 4
+
+    quarantined = [{"source_system": "o'brien", "export_date": day, "module": "opportunities",
+                    "source_file": f"o'brien/{day}/Deals O'Brien.csv", "line_number": 2, "column_name": "amount",
+                    "raw_value": "x' OR '1'='1", "reason": "bad amount"} for day in ("2026-06-30", "2026-07-31")]
+    write_parquet(pd.DataFrame(quarantined), QUARANTINE_TYPES,
+                  raw / "_ingest" / "quarantine" / "source=o'brien" / "opportunities-o'brien.parquet")
+    files_types = {"as_of_date": "DATE", "source_system": "VARCHAR", "rows_read": "BIGINT",
+                   "rows_quarantined": "BIGINT"}
+    write_parquet(pd.DataFrame([{"as_of_date": "2026-06-30", "source_system": "o'brien", "rows_read": 4,
+                                 "rows_quarantined": 1}]),
+                  files_types, raw / "_ingest" / "files" / "as_of=2026-06-30" / "opportunities.parquet")
+    totals, reasons = quarantine_summary(raw, "2026-06-30")
+    assert totals == (1, 4, 1)
+    # the later export is left out: the as-of date is a bound DATE parameter
+    assert reasons == [("o'brien/2026-06-30/Deals O'Brien.csv", "bad amount", 1, 2, "x' OR '1'='1")]
+
+
+def test_a_user_profile_named_o_brien_ingests_and_checks_in_process(tmp_path: Path) -> None:
+    """A real in-process ingest for source `o'brien` (profile <home>/profiles/o'brien.yml) in a home whose path
+    has an apostrophe: the file loads, the raw suite runs on it, nothing fails on quoting."""
+    home = tmp_path / HOSTILE_HOME
+    (home / "profiles").mkdir(parents=True)
+    profile = (ROOT / "docs" / "examples" / "maven.yml").read_text(encoding="utf-8")
+    (home / "profiles" / "o'brien.yml").write_text(profile.replace("name: maven", "name: \"o'brien\""),
+                                                   encoding="utf-8")
+    batch = home / "landing" / "o'brien" / "2026-06-30"
+    batch.mkdir(parents=True)
+    rows = ["opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value"]
+    rows += [f"O'{i},Ann O'Neil,GTX,Acme,Won,2026-05-0{i + 1},2026-06-01,100" for i in range(5)]
+    (batch / "Deals O'Brien.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    opportunities = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", "opportunities"]))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([landing_manifest, opportunities], partition_key="2026-06-30", instance=instance,
+                                resources={"salestier": SalesTierResource(home=str(home))}, raise_on_error=False)
+    assert result.success
+    loaded = result.asset_materializations_for_node("raw__opportunities")[0].metadata
+    assert loaded["rows_loaded"].value == 5
+    assert [r.data["file"] for r in loaded["files_table"].records] == ["o'brien/2026-06-30/Deals O'Brien.csv"]
+    maps = picklist_maps(load_profiles(home / "profiles"))
+    frame = raw_check_frame(home / "raw", "opportunities", "2026-06-30", maps)
+    assert sorted(frame["source_record_id"]) == [f"O'{i}" for i in range(5)]
+    assert set(frame["source_system"]) == {"o'brien"} and frame["_unmapped_stage"].isna().all()
+    assert all(o.passed for o in validate_frame(frame, "raw", "opportunities") if o.critical)

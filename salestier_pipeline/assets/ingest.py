@@ -18,7 +18,7 @@ from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.profiles.maps import write_profile_maps
 from salestier_pipeline.quality.gx_adapter import check_specs, failures_text, to_check_results, validate_frame
-from salestier_pipeline.quality.raw_checks import picklist_maps, raw_check_frame
+from salestier_pipeline.quality.raw_checks import parquet_files, picklist_maps, raw_check_frame
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.schema import ALL_MODULES
 from salestier_pipeline.settings import Settings
@@ -101,20 +101,18 @@ def build_ingest_asset(module: str) -> dg.AssetsDefinition:
         yield from to_check_results(outcomes, key)
         failed = failures_text(outcomes, f"raw/{module}")
         if failed:
-            raise dg.Failure(description=f"blocking data-quality check(s) failed:\n{failed}",
-                             metadata={"failed_checks": dg.MetadataValue.md(failed)})
-        table = "\n".join(
-            f"| {r.source_file} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} | {r.extra_columns or ''} |"
-            for r in results
-        )
+            raise dg.Failure(description=f"blocking data-quality check(s) failed:\n{failed}", metadata={
+                "failed_checks": dg.MetadataValue.md(failures_text(outcomes, f"raw/{module}", markdown=True)),
+            })
         yield dg.MaterializeResult(metadata={
             "files": len(results),
             "rows_loaded": sum(r.rows_loaded for r in results),
             "rows_quarantined": sum(r.rows_quarantined for r in results),
             "dagster/row_count": sum(r.rows_loaded for r in results),
-            "files_table": dg.MetadataValue.md(
-                "| file | read | loaded | quarantined | extra columns |\n|---|---|---|---|---|\n" + table
-            ),
+            "files_table": text_table(FILES_TABLE, [
+                (r.source_file, r.rows_read, r.rows_loaded, r.rows_quarantined, r.extra_columns or "")
+                for r in results
+            ]),
         })
 
     _ingest.__name__ = f"ingest_{module}"
@@ -139,30 +137,63 @@ ingest_assets = [build_ingest_asset(m) for m in ALL_MODULES]
 def ingest_summary(context: dg.AssetExecutionContext, salestier: SalesTierResource):
     """Per file and reason: counts and examples of quarantined rows, for the UI."""
     settings = salestier.settings()
-    as_of = context.partition_key
-    raw = settings.raw
+    files, summary = quarantine_summary(settings.raw, context.partition_key)
+    yield dg.MaterializeResult(asset_key=["raw", "ingest_files"], metadata={
+        "files": files[0], "rows_read": files[1], "rows_quarantined": files[2],
+    })
+    yield dg.MaterializeResult(asset_key=["raw", "ingest_quarantine"], metadata={
+        "quarantined_rows": files[2],
+        "by_file_and_reason": text_table(QUARANTINE_TABLE, summary),
+    })
+
+
+def quarantine_summary(raw: Path, as_of: str, limit: int = 50) -> tuple[tuple[int, int, int], list[tuple]]:
+    """(files, rows read, rows quarantined) of the run's ingest_files, and the top quarantine reasons
+    per file up to the as-of date; every path and value is a bound parameter."""
     con = duckdb.connect()
     try:
-        files = con.execute(
-            f"select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_quarantined), 0) "
-            f"from read_parquet('{raw}/_ingest/files/as_of={as_of}/*.parquet')"
+        count, read, quarantined = con.execute(
+            "select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_quarantined), 0) "
+            "from read_parquet(?, union_by_name = true)",
+            [parquet_files(raw / "_ingest" / "files" / f"as_of={as_of}", "*.parquet")],
         ).fetchone()
         summary = con.execute(
-            f"""select source_file, reason, count(*) as n, min(line_number) as first_line,
-                       any_value(raw_value) as example
-                from read_parquet('{raw}/_ingest/quarantine/**/*.parquet', union_by_name = true)
-                where export_date <= date '{as_of}'
-                group by all order by n desc, source_file, reason limit 50"""
+            """select source_file, reason, count(*) as n, min(line_number) as first_line,
+                      any_value(raw_value) as example
+               from read_parquet(?, union_by_name = true)
+               where export_date <= ?::date
+               group by all order by n desc, source_file, reason limit ?""",
+            [parquet_files(raw / "_ingest" / "quarantine"), as_of, limit],
         ).fetchall()
     finally:
         con.close()
-    rows = "\n".join(f"| {f} | {r} | {n} | {line} | {ex} |" for f, r, n, line, ex in summary)
-    yield dg.MaterializeResult(asset_key=["raw", "ingest_files"], metadata={
-        "files": files[0], "rows_read": int(files[1]), "rows_quarantined": int(files[2]),
-    })
-    yield dg.MaterializeResult(asset_key=["raw", "ingest_quarantine"], metadata={
-        "quarantined_rows": int(files[2]),
-        "by_file_and_reason": dg.MetadataValue.md(
-            "| file | reason | rows | first line | example |\n|---|---|---|---|---|\n" + rows
-        ),
-    })
+    return (int(count), int(read), int(quarantined)), summary
+
+
+FILES_TABLE = (("file", "string"), ("read", "int"), ("loaded", "int"), ("quarantined", "int"),
+               ("extra_columns", "string"))
+QUARANTINE_TABLE = (("file", "string"), ("reason", "string"), ("rows", "int"), ("first_line", "int"),
+                    ("example", "string"))
+
+
+MAX_METADATA_TEXT = 500  # a quarantined 50 MB cell must not land whole in the event log
+
+
+def _cell(value: object, kind: str) -> str | int | None:
+    if value is None:
+        return None
+    if kind == "int":
+        return int(value)
+    text = str(value)
+    return text if len(text) <= MAX_METADATA_TEXT else text[:MAX_METADATA_TEXT] + f"…[{len(text):,} chars]"
+
+
+def text_table(columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> dg.TableMetadataValue:
+    """Rows from the data as a Dagster table: the UI shows each cell as plain text, never as markdown
+    (a header `![t](http://…)` or a `|` in a file name stays literal)."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns])
+    records = [
+        dg.TableRecord({name: _cell(value, kind) for (name, kind), value in zip(columns, row, strict=True)})
+        for row in rows
+    ]
+    return dg.MetadataValue.table(records, schema)

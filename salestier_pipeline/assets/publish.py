@@ -47,9 +47,10 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
             yield from to_check_results(table_outcomes, SERVING_KEY, prefix=f"{table}__")
         failed = "\n".join(filter(None, (failures_text(o, table) for table, o in outcomes.items())))
         if failed:
+            failed_md = "\n".join(filter(None, (failures_text(o, t, markdown=True) for t, o in outcomes.items())))
             raise dg.Failure(
                 description=f"published-layer check(s) failed; nothing was published:\n{failed}",
-                metadata={"failed_checks": dg.MetadataValue.md(failed)},
+                metadata={"failed_checks": dg.MetadataValue.md(failed_md)},
             )
         swap_candidate(candidate, settings.serving_dir)
     finally:
@@ -59,14 +60,17 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
         preview = con.execute(
             "SELECT tier, count(*) AS accounts FROM customer_tier_list "
             "WHERE as_of_date = (SELECT max(as_of_date) FROM customer_tier_list) GROUP BY tier ORDER BY tier"
-        ).df()
+        ).fetchall()
     finally:
         con.close()
     yield dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.serving_db)),
         "row_counts": dg.MetadataValue.json(candidate.row_counts),
         "dagster/row_count": sum(candidate.row_counts.values()),
-        "tier_distribution": dg.MetadataValue.md(preview.to_markdown(index=False)),
+        "tier_distribution": dg.MetadataValue.table(
+            [dg.TableRecord({"tier": tier, "accounts": int(n)}) for tier, n in preview],
+            dg.TableSchema(columns=[dg.TableColumn("tier", "string"), dg.TableColumn("accounts", "int")]),
+        ),
     })
 
 
@@ -78,13 +82,20 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
     deps=[serving_database],
     kinds={"csv", "excel"},
     description="Customer tier list (by owner and manager) and rep tier list of the latest as-of date: XLSX "
-    "(frozen header, filters, tier colours) and CSV (UTF-8 with BOM); formula-like text neutralised.",
+    "(frozen header, filters, tier colours) and CSV (UTF-8 with BOM); formula-like text neutralised; a text "
+    "longer than an XLSX cell holds is cut with a marker and counted in `xlsx_truncated_cells`.",
 )
 def tier_lists(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
     settings = salestier.settings()
+    truncated: list[str] = []
     paths = {**write_tier_lists(settings.serving_db, settings.exports),
-             **write_tier_workbooks(settings.serving_db, settings.exports)}
-    return dg.MaterializeResult(metadata={name: dg.MetadataValue.path(str(p)) for name, p in sorted(paths.items())})
+             **write_tier_workbooks(settings.serving_db, settings.exports, truncated)}
+    for message in truncated:
+        context.log.warning(f"XLSX cell cut (the CSV keeps the full text): {message}")
+    return dg.MaterializeResult(metadata={
+        **{name: dg.MetadataValue.path(str(p)) for name, p in sorted(paths.items())},
+        "xlsx_truncated_cells": len(truncated),
+    })
 
 
 @dg.asset(

@@ -6,10 +6,12 @@ every mistake in it must be reported with the file and line it is on.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from yaml.reader import ReaderError
 
 from salestier_pipeline.schema import ALL_MODULES, canonical, module_columns
 
@@ -17,6 +19,9 @@ BUILTIN_DIR = Path(__file__).resolve().parent
 BUILTIN_PROFILES = ("zoho", "fxiaoke", "reference")
 MAPPABLE_LINEAGE = ("source_record_id", "modified_at")
 DATE_ORDERS = ("MDY", "DMY", "YMD")
+# Deeper YAML nesting than any profile needs; checked before composing, whose recursion would otherwise
+# end in a RecursionError on a hostile file (e.g. 100,000 '[').
+MAX_DEPTH = 64
 
 
 class ProfileError(ValueError):
@@ -31,6 +36,10 @@ class ColumnSpec:
     headers: tuple[str, ...]
     required: bool = False
     multiply: float | None = None  # unit conversion, e.g. revenue given in millions
+    formats: tuple[str, ...] = ()  # pinned date formats, 'dd-MM-yyyy HH:mm' notation
+    unit: str | None = None  # durations: seconds | minutes | hours (default: from the header, else minutes)
+    on_error: str | None = None  # quarantine | null (default: quarantine for critical columns, else null)
+    decimal: str | None = None  # numbers: '.' or ',' (default: settled from the column's values)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class Profile:
     stages: tuple[MapRule, ...] = ()
     statuses: tuple[MapRule, ...] = ()
     activity_types: tuple[MapRule, ...] = ()
+    date_formats: tuple[str, ...] = ()  # pinned date formats for every date column of the profile
 
 
 def _fail(path: Path, node: yaml.Node | None, message: str) -> ProfileError:
@@ -121,7 +131,10 @@ def _column(path: Path, module: str, name_node: yaml.ScalarNode, node: yaml.Node
             try:
                 multiply = float(opts["multiply"].value)
             except (TypeError, ValueError):
-                raise _fail(path, opts["multiply"], f"column '{name}': multiply must be a number") from None
+                multiply = math.nan
+            if not math.isfinite(multiply) or multiply <= 0:  # nan would publish NULL amounts, 0 / -1 wrong ones
+                raise _fail(path, opts["multiply"], f"column '{name}': multiply must be a finite positive number, "
+                            f"not '{opts['multiply'].value}'")
             if module_columns(module).get(name) not in ("DOUBLE", "BIGINT"):
                 raise _fail(path, opts["multiply"], f"column '{name}': multiply applies to numeric columns only")
         return ColumnSpec(name, _scalar_list(path, opts["headers"], f"headers of '{name}'"), req, multiply)
@@ -212,15 +225,74 @@ def _activity_rules(path: Path, node: yaml.Node) -> tuple[MapRule, ...]:
     return tuple(rules)
 
 
-def load_profile(path: Path) -> Profile:
-    """Parse and validate one profile file; raise ProfileError naming file and line."""
-    path = Path(path)
+def _read_text(path: Path) -> str:
+    """The file as text; bytes that are not UTF-8 are named with their line and offset."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read the profile: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ProfileError(f"{path}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+def _check_depth(path: Path, text: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse nesting deeper than `limit`, counted over the parser's events (PyYAML parses iteratively;
+    only composing recurses), stopping at the first event too deep."""
+    depth = 0
+    for event in yaml.parse(text):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > limit:
+                raise ProfileError(f"{path}:{event.start_mark.line + 1}: nested deeper than {limit} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_duplicate_keys(path: Path, root: yaml.Node) -> None:
+    """A key given twice in one mapping (two stages, two columns) is a mistake, not a silent override."""
+    stack, seen_nodes = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:  # an alias points at a node already checked
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in first:
+                        raise _fail(path, key, f"duplicate key '{key.value}' (first given on line {first[key.value]})")
+                    first[key.value] = key.start_mark.line + 1
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _compose(path: Path) -> yaml.Node | None:
+    """The YAML node tree of a profile file, or ProfileError with file:line for any reason it has none."""
+    text = _read_text(path)
+    try:
+        _check_depth(path, text)
+        root = yaml.compose(text)
+    except ReaderError as exc:  # a control character: it has a position, not a mark
+        line = text.count("\n", 0, exc.position) + 1
+        raise ProfileError(f"{path}:{line}: not valid YAML: character #x{exc.character:04x} is not allowed") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise ProfileError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if root is not None:
+        _check_duplicate_keys(path, root)
+    return root
+
+
+def load_profile(path: Path) -> Profile:
+    """Parse and validate one profile file; raise ProfileError naming file and line."""
+    path = Path(path)
+    root = _compose(path)
     if not isinstance(root, yaml.MappingNode):
         raise _fail(path, root, "a profile must be a mapping with 'name' and 'modules'")
     top = {k.value: (k, v) for k, v in _mapping_items(root)}

@@ -1,12 +1,14 @@
 """Tier lists for people: CSV that Excel opens with Chinese text intact.
 
 UTF-8 with BOM so Excel detects the encoding; any text cell that a
-spreadsheet would read as a formula (= + - @ tab CR) is prefixed with a quote.
+spreadsheet would read as a formula (= + - @ tab CR, also in their full-width
+or other compatibility forms such as ＝ ＋ － ＠) is prefixed with a quote.
 """
 
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -15,23 +17,32 @@ import pandas as pd
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet could read `text` as a formula: its first character, NFKC-normalised
+    (so full-width ＝＋－＠ and the like count as = + - @), starts with one of FORMULA_PREFIXES."""
+    return bool(text) and unicodedata.normalize("NFKC", text[0]).startswith(FORMULA_PREFIXES)
+
+
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix formula-like text with an apostrophe; numbers stay numbers."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype("string")
-            risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+            risky = pd.Series([isinstance(v, str) and is_formula_like(v) for v in text], index=text.index, dtype=bool)
             out[column] = text.mask(risky, "'" + text)
     return out
 
 
 def latest_rows(serving_db: Path, table: str, order_by: str) -> pd.DataFrame:
+    """Rows of the latest as-of date, through the relational API (the table is an identifier, not SQL text;
+    order_by is a constant of write_tier_lists)."""
     con = duckdb.connect(str(serving_db), read_only=True)
     try:
-        return con.execute(
-            f'SELECT * FROM "{table}" WHERE as_of_date = (SELECT max(as_of_date) FROM "{table}") ORDER BY {order_by}'
-        ).df()
+        rel = con.table(table)
+        latest = rel.aggregate("max(as_of_date)").fetchall()[0][0]
+        latest_only = duckdb.ColumnExpression("as_of_date") == duckdb.ConstantExpression(latest)
+        return rel.filter(latest_only).order(order_by).df()
     finally:
         con.close()
 

@@ -9,14 +9,17 @@ Layout (one workbook per kind, latest as-of date):
 A single filterable sheet scales to hundreds of owners (a sheet per owner does not: Excel sheet names are
 limited to 31 characters and a workbook with hundreds of tabs is unusable).
 
-Every text cell is written as a string (never a formula) and text starting with = + - @ tab or CR gets an
-apostrophe prefix, as in the CSV, so a spreadsheet never executes it even after the cell is edited.
-Bytes are deterministic for the same input: the workbook's created date is the as-of date.
+Every text cell is written as a string (never a formula) and text starting with = + - @ tab or CR (also
+full-width ＝＋－＠: the check is on the NFKC form) gets an apostrophe prefix, as in the CSV, so a spreadsheet
+never executes it even after the cell is edited. A text longer than an XLSX cell holds (32,767 characters)
+is cut with a visible marker and a warning, never silently. Bytes are deterministic for the same input: the
+workbook's created date is the as-of date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 import unicodedata
@@ -28,8 +31,11 @@ from typing import Any
 
 import duckdb
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
-from salestier_pipeline.publish.tier_lists import FORMULA_PREFIXES
+from salestier_pipeline.publish.tier_lists import is_formula_like
+
+log = logging.getLogger(__name__)
 
 # Excel-style fills (background) per tier; the same hues as the HTML report.
 TIER_FILLS: dict[str, str] = {"A": "#C6EFCE", "B": "#DDEBF7", "C": "#FFEB9C", "D": "#F8CBAD"}
@@ -60,6 +66,9 @@ LEAD_CUSTOMER_COLUMNS = ("manager_rep_id", "manager_name", "team", "owner_rep_id
                          "previous_tier", "account_name", "account_id")
 LEAD_REP_COLUMNS = ("team", "manager_rep_id", "manager_name", "rep_id", "rep_name", "rep_tier")
 MAX_WIDTH = 60
+# Excel's limit for one cell, counted in UTF-16 code units (a character outside the BMP takes two).
+MAX_CELL_CHARS = 32_767
+TRUNCATION_MARKER = "…[truncated]"
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,29 @@ class Sheet:
 
 def safe_text(value: str) -> str:
     """Apostrophe-prefix text a spreadsheet would read as a formula (same rule as the CSV tier lists)."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    return "'" + value if is_formula_like(value) else value
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_cell(text: str, limit: int = MAX_CELL_CHARS) -> tuple[str, bool]:
+    """`text` cut to what one XLSX cell holds, ending with TRUNCATION_MARKER when cut; (text, was_cut).
+
+    xlsxwriter would otherwise cut at 32,767 characters without a trace (and Excel counts UTF-16 units)."""
+    if len(text) <= limit // 2 or _utf16_len(text) <= limit:
+        return text, False
+    budget = limit - _utf16_len(TRUNCATION_MARKER)
+    head = text[:budget]
+    while _utf16_len(head) > budget:  # characters outside the BMP count twice: drop until it fits
+        head = head[: len(head) - (_utf16_len(head) - budget + 1) // 2]
+    return head + TRUNCATION_MARKER, True
+
+
+def _ident(name: str) -> str:
+    """A column name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def display_width(text: str) -> int:
@@ -102,7 +133,7 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ())
 
 
 def _latest(con: duckdb.DuckDBPyConnection, table: str) -> dt.date | None:
-    return con.execute(f'SELECT max(as_of_date) FROM "{table}"').fetchone()[0]
+    return con.table(table).aggregate("max(as_of_date)").fetchall()[0][0]
 
 
 def _ordered(lead: Sequence[str], available: Sequence[str]) -> list[str]:
@@ -110,22 +141,25 @@ def _ordered(lead: Sequence[str], available: Sequence[str]) -> list[str]:
     return [c for c in lead if c in available] + [c for c in available if c not in lead]
 
 
+# The SQL below is assembled from identifiers only: the serving tables' own column names (our dbt models),
+# each quoted by _ident; the as-of date is a bound parameter.
+
 def customer_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Sheet]:
     """Summary per manager x owner, and the full list with the manager resolved through rep_tier_list."""
     cols = _columns(con, "customer_tier_list")
     own = [c for c in cols if c not in ("manager_rep_id", "team")]
     joined = (
-        "SELECT " + ", ".join(f'c."{c}"' for c in own)
+        "SELECT " + ", ".join("c." + _ident(c) for c in own)  # noqa: S608 - quoted identifiers, see above
         + ", r.manager_rep_id, r.team, m.rep_name AS manager_name FROM customer_tier_list c "
         "LEFT JOIN rep_tier_list r ON r.rep_id = c.owner_rep_id AND r.as_of_date = c.as_of_date "
         "LEFT JOIN rep_tier_list m ON m.rep_id = r.manager_rep_id AND m.as_of_date = c.as_of_date "
         "WHERE c.as_of_date = ?"
     )
     order = _ordered(LEAD_CUSTOMER_COLUMNS, [*own, "manager_rep_id", "team", "manager_name"])
-    select = ", ".join(f'"{c}"' for c in order)
+    select = ", ".join(_ident(c) for c in order)
     columns, rows = _query(
-        con, f"SELECT {select} FROM ({joined}) ORDER BY manager_rep_id NULLS LAST, owner_rep_id NULLS LAST, "
-        "tier NULLS LAST, account_name, account_id", [as_of])
+        con, f"SELECT {select} FROM ({joined}) ORDER BY manager_rep_id NULLS LAST, "  # noqa: S608 - identifiers
+        "owner_rep_id NULLS LAST, tier NULLS LAST, account_name, account_id", [as_of])
     summary_columns, summary = _query(con, f"""
         SELECT manager_rep_id, any_value(manager_name) AS manager_name, any_value(team) AS team,
                owner_rep_id, any_value(owner_name) AS owner_name,
@@ -134,7 +168,7 @@ def customer_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Shee
                count(*) AS accounts, count(*) FILTER (is_past_service_level) AS accounts_past_service_level,
                sum(open_pipeline) AS open_pipeline, sum(bookings_365d) AS bookings_365d
         FROM ({joined}) GROUP BY manager_rep_id, owner_rep_id
-        ORDER BY manager_rep_id NULLS LAST, owner_rep_id NULLS LAST""", [as_of])
+        ORDER BY manager_rep_id NULLS LAST, owner_rep_id NULLS LAST""", [as_of])  # noqa: S608 - identifiers
     total = ("合计 Total", None, None, None, None, *(
         sum(r[i] or 0 for r in summary) for i in range(5, len(summary_columns))))
     tier_header_fill = {f"tier_{t.lower()}_accounts": fill for t, fill in TIER_FILLS.items()}
@@ -148,22 +182,23 @@ def rep_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Sheet]:
     """Summary per team x manager with rep-tier counts, and the full rep list with the manager's name."""
     cols = _columns(con, "rep_tier_list")
     joined = (
-        "SELECT " + ", ".join(f'r."{c}"' for c in cols) + ", m.rep_name AS manager_name FROM rep_tier_list r "
+        "SELECT " + ", ".join("r." + _ident(c) for c in cols)  # noqa: S608 - quoted identifiers, see above
+        + ", m.rep_name AS manager_name FROM rep_tier_list r "
         "LEFT JOIN rep_tier_list m ON m.rep_id = r.manager_rep_id AND m.as_of_date = r.as_of_date "
         "WHERE r.as_of_date = ?"
     )
     order = _ordered(LEAD_REP_COLUMNS, [*cols, "manager_name"])
-    select = ", ".join(f'"{c}"' for c in order)
-    columns, rows = _query(con, f"SELECT {select} FROM ({joined}) ORDER BY team NULLS LAST, "
+    select = ", ".join(_ident(c) for c in order)
+    columns, rows = _query(con, f"SELECT {select} FROM ({joined}) ORDER BY team NULLS LAST, "  # noqa: S608
                                 "CASE rep_tier WHEN 'top' THEN 1 WHEN 'core' THEN 2 WHEN 'developing' THEN 3 END, "
                                 "rep_id", [as_of])
-    money = "".join(f", sum({c}) AS {c}" for c in ("bookings", "target_amount") if c in cols)
+    money = "".join(f", sum({c}) AS {c}" for c in ("bookings", "target_amount") if c in cols)  # constants
     summary_columns, summary = _query(con, f"""
         SELECT team, manager_rep_id, any_value(manager_name) AS manager_name,
                count(*) FILTER (rep_tier = 'top') AS top_reps, count(*) FILTER (rep_tier = 'core') AS core_reps,
                count(*) FILTER (rep_tier = 'developing') AS developing_reps, count(*) AS reps,
                sum(next_period_target) AS next_period_target{money}
-        FROM ({joined}) GROUP BY team, manager_rep_id ORDER BY team NULLS LAST, manager_rep_id NULLS LAST""",
+        FROM ({joined}) GROUP BY team, manager_rep_id ORDER BY team NULLS LAST, manager_rep_id NULLS LAST""",  # noqa: S608 - identifiers
         [as_of])
     total = ("合计 Total", None, None, *(sum(r[i] or 0 for r in summary) for i in range(3, len(summary_columns))))
     header_fill = {f"{t}_reps": fill for t, fill in REP_TIER_FILLS.items()}
@@ -187,7 +222,7 @@ def column_widths(sheet: Sheet) -> list[float]:
     widths = []
     for i, column in enumerate(sheet.columns):
         header = max(display_width(line) for line in header_label(column).split("\n"))
-        values = [display_width(_cell_text(row[i])) for row in sample]
+        values = [display_width(_cell_text(row[i])[:MAX_WIDTH]) for row in sample]  # wider is clamped anyway
         widths.append(min(MAX_WIDTH, max(6, header, *values) + 2))
     return widths
 
@@ -226,8 +261,10 @@ def _number_format(column: str, value: Any) -> str | None:
 
 
 def write_cell(ws: Any, row: int, col: int, value: Any, column: str, formats: _Formats,
-               fill: str | None = None, bold: bool = False) -> None:
-    """Write one value with an explicit type: text is always a string cell, never a formula or URL."""
+               fill: str | None = None, bold: bool = False) -> bool:
+    """Write one value with an explicit type: text is always a string cell, never a formula or URL.
+
+    Returns True when the text was too long for a cell and was cut (see fit_cell)."""
     fmt = formats.get(_number_format(column, value), fill, bold)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         ws.write_blank(row, col, None, fmt)
@@ -242,11 +279,16 @@ def write_cell(ws: Any, row: int, col: int, value: Any, column: str, formats: _F
     elif isinstance(value, dt.datetime | dt.date):
         ws.write_datetime(row, col, value, fmt)
     else:
-        ws.write_string(row, col, safe_text(str(value)), fmt)
+        text, cut = fit_cell(safe_text(str(value)))
+        ws.write_string(row, col, text, fmt)
+        return cut
+    return False
 
 
-def write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, formats: _Formats) -> None:
-    """Header row (wrapped bilingual labels), frozen panes, autofilter, widths and tier fills."""
+def write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, formats: _Formats) -> list[str]:
+    """Header row (wrapped bilingual labels), frozen panes, autofilter, widths and tier fills.
+
+    Returns one message per cell whose text was cut to fit."""
     ws = book.add_worksheet(sheet.name)
     header_fills = sheet.fills.get("__header__", {})
     header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#1F3A5F",
@@ -261,10 +303,13 @@ def write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, formats: _Formats) -> N
                  "border_color": "#D0D7E2"}))
         ws.write_string(0, col, header_label(column), fmt)
     ws.set_row(0, 32)
+    cut: list[str] = []
     for r, values in enumerate(sheet.rows, start=1):
         for col, (column, value) in enumerate(zip(sheet.columns, values, strict=True)):
             fill = sheet.fills.get(column, {}).get(value) if isinstance(value, str) else None
-            write_cell(ws, r, col, value, column, formats, fill)
+            if write_cell(ws, r, col, value, column, formats, fill):
+                cut.append(f"sheet '{sheet.name}' cell {xl_rowcol_to_cell(r, col)} ({column}): "
+                           f"{len(str(value)):,} characters cut to {MAX_CELL_CHARS:,} (XLSX cell limit)")
     last = len(sheet.rows)
     if sheet.total_row is not None:
         last += 1
@@ -274,10 +319,14 @@ def write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, formats: _Formats) -> N
         ws.set_column(col, col, width)
     ws.freeze_panes(1, sheet.freeze_columns)
     ws.autofilter(0, 0, max(len(sheet.rows), 1), max(len(sheet.columns) - 1, 0))
+    return cut
 
 
-def write_workbook(path: Path, sheets: Sequence[Sheet], title: str, as_of: dt.date) -> Path:
-    """Write atomically (temp file + rename) with properties pinned to the as-of date for stable bytes."""
+def write_workbook(path: Path, sheets: Sequence[Sheet], title: str, as_of: dt.date,
+                   truncated: list[str] | None = None) -> Path:
+    """Write atomically (temp file + rename) with properties pinned to the as-of date for stable bytes.
+
+    Each cell cut to the XLSX limit is logged as a warning and, when `truncated` is given, appended to it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     book = xlsxwriter.Workbook(str(tmp), {
@@ -291,7 +340,10 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], title: str, as_of: dt.da
         })
         formats = _Formats(book)
         for sheet in sheets:
-            write_sheet(book, sheet, formats)
+            for message in write_sheet(book, sheet, formats):
+                log.warning("%s: %s", path.name, message)
+                if truncated is not None:
+                    truncated.append(f"{path.name}: {message}")
     finally:
         book.close()
     os.replace(tmp, path)
@@ -303,7 +355,8 @@ def _with_serving(serving_db: Path, table: str, as_of: dt.date | None):
     return con, as_of or _latest(con, table)
 
 
-def write_customer_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = None) -> Path | None:
+def write_customer_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = None,
+                             truncated: list[str] | None = None) -> Path | None:
     """Customer tier list workbook of one as-of date (default: the latest); None when the table is empty."""
     con, day = _with_serving(serving_db, "customer_tier_list", as_of)
     try:
@@ -312,10 +365,11 @@ def write_customer_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None
         sheets = customer_sheets(con, day)
     finally:
         con.close()
-    return write_workbook(path, sheets, f"客户分层清单 Customer tier list {day.isoformat()}", day)
+    return write_workbook(path, sheets, f"客户分层清单 Customer tier list {day.isoformat()}", day, truncated)
 
 
-def write_rep_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = None) -> Path | None:
+def write_rep_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = None,
+                        truncated: list[str] | None = None) -> Path | None:
     """Rep tier list workbook of one as-of date (default: the latest); None when the table is empty."""
     con, day = _with_serving(serving_db, "rep_tier_list", as_of)
     try:
@@ -324,13 +378,14 @@ def write_rep_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = No
         sheets = rep_sheets(con, day)
     finally:
         con.close()
-    return write_workbook(path, sheets, f"销售分层清单 Rep tier list {day.isoformat()}", day)
+    return write_workbook(path, sheets, f"销售分层清单 Rep tier list {day.isoformat()}", day, truncated)
 
 
-def write_tier_workbooks(serving_db: Path, exports_dir: Path) -> dict[str, Path]:
+def write_tier_workbooks(serving_db: Path, exports_dir: Path, truncated: list[str] | None = None) -> dict[str, Path]:
     """Both workbooks of the latest as-of date into exports_dir, beside the CSV tier lists."""
     written = {
-        "customer_tier_list_xlsx": write_customer_tier_xlsx(serving_db, exports_dir / "customer_tier_list.xlsx"),
-        "rep_tier_list_xlsx": write_rep_tier_xlsx(serving_db, exports_dir / "rep_tier_list.xlsx"),
+        "customer_tier_list_xlsx": write_customer_tier_xlsx(
+            serving_db, exports_dir / "customer_tier_list.xlsx", truncated=truncated),
+        "rep_tier_list_xlsx": write_rep_tier_xlsx(serving_db, exports_dir / "rep_tier_list.xlsx", truncated=truncated),
     }
     return {k: v for k, v in written.items() if v is not None}

@@ -19,6 +19,7 @@ import dagster as dg
 import pandas as pd
 
 import salestier_pipeline.quality  # noqa: F401  (sets the GX environment first)
+from salestier_pipeline.markdown import md_escape
 from salestier_pipeline.settings import PROJECT_ROOT
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
@@ -167,13 +168,19 @@ def to_check_results(
     return results
 
 
-def failures_text(outcomes: list[CheckOutcome], table: str, critical_only: bool = True) -> str:
-    """One line per failed check: which check, which table, which values."""
+def failures_text(outcomes: list[CheckOutcome], table: str, critical_only: bool = True,
+                  markdown: bool = False) -> str:
+    """One line per failed check: which check, which table, which values.
+
+    Plain text for Failure descriptions and alerts (the UI shows those as text); with `markdown`, a list whose
+    values from the data are escaped, for `MetadataValue.md` (a sample value must never render as a link)."""
+    esc = md_escape if markdown else str
     lines = []
     for o in outcomes:
         if o.passed or (critical_only and not o.critical):
             continue
-        detail = f"{o.unexpected_count} unexpected" if o.unexpected_count is not None else f"observed {o.observed}"
-        sample = f"; e.g. {o.sample}" if o.sample else ""
-        lines.append(f"check '{o.check}' failed on {table}: {detail}{sample}")
+        detail = f"{o.unexpected_count} unexpected" if o.unexpected_count is not None else f"observed {esc(o.observed)}"
+        sample = f"; e.g. {esc(o.sample)}" if o.sample else ""
+        line = f"check '{esc(o.check)}' failed on {esc(table)}: {detail}{sample}"
+        lines.append(f"- {line}" if markdown else line)
     return "\n".join(lines)

@@ -43,10 +43,18 @@ def picklist_maps(profiles: dict[str, Profile], seeds_dir: Path = DBT_PROJECT_DI
     return maps[["kind", "source_system", "raw_value"]].drop_duplicates()
 
 
+def parquet_files(folder: Path, pattern: str = "**/*.parquet") -> list[str]:
+    """The Parquet files under `folder`, listed here and bound as a list parameter: a path never becomes
+    SQL text, and glob characters in the home path or a source name (`[`, `*`, `?`) stay literal."""
+    files = sorted(str(p) for p in Path(folder).glob(pattern) if p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no Parquet files under {folder} (expected at least its _schema.parquet)")
+    return files
+
+
 def raw_check_frame(raw: Path, module: str, as_of: str, maps: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows of every batch <= as_of with the columns the raw suite of `module` reads."""
     cols = CHECKED_COLUMNS[module]
-    glob = f"{raw}/{module}/**/*.parquet"
     derived = []
     if module in DATED:
         derived.append(f"date_diff('day', r.export_date::date, r.{DATED[module]}::date) as _days_after_export")
@@ -74,12 +82,15 @@ def raw_check_frame(raw: Path, module: str, as_of: str, maps: pd.DataFrame | Non
     try:
         if maps is not None:
             con.register("maps", maps)
-        con.execute(f"""
+        con.execute(
+            f"""
             create temp table rows as
             select {select}
-            from read_parquet('{glob}', union_by_name = true, hive_partitioning = false) as r {joins}
-            where r.export_date <= date '{as_of}'
-        """)
+            from read_parquet($files, union_by_name = true, hive_partitioning = false) as r {joins}
+            where r.export_date <= $as_of::date
+            """,  # noqa: S608 - select and joins are built from this module's constant column names only
+            {"files": parquet_files(raw / module), "as_of": as_of},
+        )
         # distinct records up to the latest export vs up to the one before, per source
         return con.execute("""
             with exports as (
