@@ -130,3 +130,40 @@ def test_validate_profile_exits_2_with_file_and_line(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert f"{path}:2: nested deeper than {MAX_DEPTH} levels" in out
     assert "Traceback" not in out and "RecursionError" not in out
+
+
+def test_every_mistake_of_a_profile_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yml"
+    path.write_text(
+        "name: acme\n"
+        "modules:\n"
+        "  opportunities:\n"
+        "    columns:\n"
+        "      source_record_id: [id]\n"
+        "      bogus: [x]\n"
+        "  calls:\n"
+        "    canonical: activities\n"
+        "    columns:\n"
+        "      source_record_id: [id]\n"
+        "      occurred_at: {headers: [when], unit: seconds}\n"
+        "stages:\n"
+        "  Won: {stage: closed_wonn}\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as failure:
+        load_profile(path)
+    lines = str(failure.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [f"{path}:6", f"{path}:11", f"{path}:13"]
+    assert "unit applies to duration columns only" in lines[1] and "closed_wonn" in lines[2]
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("format: 'HH:mm'", "format applies to date columns only"),
+    ("unit: days", "unit must be one of seconds, minutes, hours"),
+    ("on_error: skip", "on_error must be one of quarantine, null"),
+    ("decimal: ';'", "decimal must be one of ., ,"),
+])
+def test_column_options_are_checked(tmp_path: Path, option: str, message: str) -> None:
+    path = tmp_path / "acme.yml"
+    path.write_text("name: acme\nmodules:\n  opportunities:\n    columns:\n      source_record_id: [id]\n"
+                    f"      name: {{headers: [n], {option}}}\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=f"acme.yml:6: column 'name': {message}"):
+        load_profile(path)

@@ -137,3 +137,38 @@ def test_a_profile_edit_rereads_the_files_it_affects(land: Landing, tmp_path: Pa
     calls_mid = sorted(p.name for p in (land.raw / "activities").rglob("*-*.parquet"))
     land.ingest("activities")
     assert sorted(p.name for p in (land.raw / "activities").rglob("*-*.parquet")) == calls_mid != calls_before
+
+
+def _user_zoho(tmp_path: Path, edit) -> dict:
+    profiles_dir = tmp_path / "profiles"
+    profiles_dir.mkdir(exist_ok=True)
+    text = edit((BUILTIN_DIR / "zoho.yml").read_text(encoding="utf-8"))
+    (profiles_dir / "zoho.yml").write_text(text, encoding="utf-8")
+    return load_profiles(profiles_dir)
+
+
+def test_a_pinned_date_format_wins_over_inference(land: Landing, tmp_path: Path) -> None:
+    land.profiles = _user_zoho(tmp_path, lambda t: t.replace(
+        'close_date: {headers: ["Closing Date", "Closing_Date"], required: true}',
+        'close_date: {headers: ["Closing Date", "Closing_Date"], required: true, format: "dd/MM/yyyy"}'))
+    land.put("zoho", "2026-11-20", "deals.csv", deals("1,Ann,D1,Acme,Qualification,10,03/04/2026,03/04/2026 10:00",
+                                                      "2,Ann,D2,Acme,Qualification,10,2026-04-05,03/04/2026 10:00"))
+    res = land.ingest("opportunities")
+    assert counts(res["deals.csv"]) == (2, 1, 1)  # the column reads as pinned: 3 April, and an ISO date does not fit
+    assert land.rows("opportunities", "close_date::varchar, created_at::varchar") == [
+        ("2026-04-03", "2026-03-04 10:00:00")]  # created_at is still inferred (MDY, as Zoho writes)
+    assert [q[4] for q in land.quarantine()] == ["unparseable date for close_date (formats tried: dd/MM/yyyy)"]
+
+
+def test_on_error_overrides_which_bad_cells_quarantine_a_row(land: Landing, tmp_path: Path) -> None:
+    land.profiles = _user_zoho(tmp_path, lambda t: t.replace(
+        'probability: ["Probability", "Probability (%)"]',
+        'probability: {headers: ["Probability", "Probability (%)"], on_error: quarantine}').replace(
+        'amount: ["Amount"]', 'amount: {headers: ["Amount"], on_error: null}'))
+    header = "Record Id,Deal Owner,Deal Name,Account Name,Stage,Amount,Probability (%),Closing Date,Created Time"
+    land.put("zoho", "2026-11-20", "deals.csv", "\n".join([
+        header, "1,Ann,D1,Acme,Qualification,ten,10,01/31/2026,01/02/2026 10:00",
+        "2,Ann,D2,Acme,Qualification,20,high,01/31/2026,01/02/2026 10:00"]) + "\n")
+    r = land.ingest("opportunities")["deals.csv"]
+    assert (counts(r), r.cells_nulled) == ((2, 1, 1), 1)
+    assert land.rows("opportunities", "name, amount") == [("D1", None)]

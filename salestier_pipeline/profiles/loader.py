@@ -7,18 +7,22 @@ every mistake in it must be reported with the file and line it is on.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from yaml.reader import ReaderError
 
-from salestier_pipeline.schema import ALL_MODULES, canonical, module_columns
+from salestier_pipeline.schema import ALL_MODULES, canonical, column_rules, module_columns
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 BUILTIN_PROFILES = ("zoho", "fxiaoke", "reference")
 MAPPABLE_LINEAGE = ("source_record_id", "modified_at")
 DATE_ORDERS = ("MDY", "DMY", "YMD")
+DURATION_UNITS = ("seconds", "minutes", "hours")
+ON_ERROR = ("quarantine", "null")
+DECIMALS = (".", ",")
 # Deeper YAML nesting than any profile needs; checked before composing, whose recursion would otherwise
 # end in a RecursionError on a hostile file (e.g. 100,000 '[').
 MAX_DEPTH = 64
@@ -117,7 +121,7 @@ def _column(path: Path, module: str, name_node: yaml.ScalarNode, node: yaml.Node
         return ColumnSpec(name, _scalar_list(path, node, f"headers of '{name}'"))
     if isinstance(node, yaml.MappingNode):
         opts = {k.value: v for k, v in _mapping_items(node)}
-        unknown = set(opts) - {"headers", "required", "multiply"}
+        unknown = set(opts) - {"headers", "required", "multiply", "format", "unit", "on_error", "decimal"}
         if unknown:
             raise _fail(path, node, f"column '{name}': unknown key(s) {sorted(unknown)}")
         if "headers" not in opts:
@@ -137,8 +141,39 @@ def _column(path: Path, module: str, name_node: yaml.ScalarNode, node: yaml.Node
                             f"not '{opts['multiply'].value}'")
             if module_columns(module).get(name) not in ("DOUBLE", "BIGINT"):
                 raise _fail(path, opts["multiply"], f"column '{name}': multiply applies to numeric columns only")
-        return ColumnSpec(name, _scalar_list(path, opts["headers"], f"headers of '{name}'"), req, multiply)
-    raise _fail(path, node, f"column '{name}' must be a list of headers or {{headers, required}}")
+        kind = module_columns(module).get(name)
+        formats: tuple[str, ...] = ()
+        if "format" in opts:
+            if kind not in ("DATE", "TIMESTAMP"):
+                raise _fail(path, opts["format"], f"column '{name}': format applies to date columns only")
+            formats = _formats(path, opts["format"], f"format of '{name}'")
+        unit = _choice(path, opts.get("unit"), f"column '{name}': unit", DURATION_UNITS)
+        if unit is not None and name not in column_rules()["durations"]:
+            raise _fail(path, opts["unit"], f"column '{name}': unit applies to duration columns only")
+        on_error = _choice(path, opts.get("on_error"), f"column '{name}': on_error", ON_ERROR)
+        decimal = _choice(path, opts.get("decimal"), f"column '{name}': decimal", DECIMALS)
+        if decimal is not None and kind not in ("DOUBLE", "BIGINT"):
+            raise _fail(path, opts["decimal"], f"column '{name}': decimal applies to numeric columns only")
+        return ColumnSpec(name, _scalar_list(path, opts["headers"], f"headers of '{name}'"), req, multiply,
+                          formats, unit, on_error, decimal)
+    raise _fail(path, node, f"column '{name}' must be a list of headers or {{headers, required, ...}}")
+
+
+def _choice(path: Path, node: yaml.Node | None, what: str, allowed: tuple[str, ...]) -> str | None:
+    if node is None:
+        return None
+    if not isinstance(node, yaml.ScalarNode) or node.value not in allowed:
+        raise _fail(path, node, f"{what} must be one of {', '.join(allowed)}")
+    return node.value
+
+
+def _formats(path: Path, node: yaml.Node, what: str) -> tuple[str, ...]:
+    """One pattern or a list, in the `dd-MM-yyyy HH:mm` notation (ingest/dates.py)."""
+    patterns = (node.value,) if isinstance(node, yaml.ScalarNode) else _scalar_list(path, node, what)
+    for pattern in patterns:
+        if not re.search(r"yy|M|d", pattern.split("'")[0] + "".join(pattern.split("'")[2::2])):
+            raise _fail(path, node, f"{what}: '{pattern}' has no date field (use yyyy, MM, dd, HH, mm, ss ...)")
+    return patterns
 
 
 def _module(path: Path, key_node: yaml.ScalarNode, node: yaml.Node) -> ModuleSpec:
@@ -297,7 +332,7 @@ def load_profile(path: Path) -> Profile:
         raise _fail(path, root, "a profile must be a mapping with 'name' and 'modules'")
     top = {k.value: (k, v) for k, v in _mapping_items(root)}
     unknown = set(top) - {"name", "description", "date_order", "default_currency", "modules",
-                          "stages", "statuses", "activity_types"}
+                          "stages", "statuses", "activity_types", "date_formats"}
     if unknown:
         raise _fail(path, root, f"unknown top-level key(s) {sorted(unknown)}")
     for key in ("name", "modules"):
@@ -313,14 +348,30 @@ def load_profile(path: Path) -> Profile:
     currency = None
     if currency_node is not None and currency_node.value not in ("", "null", "~"):
         currency = currency_node.value
-    modules = tuple(_module(path, k, v) for k, v in _mapping_items(top["modules"][1]))
-    if not modules:
-        raise _fail(path, top["modules"][1], "no modules")
+    # every module and section is checked, so one run of validate-profile lists every mistake
+    errors: list[str] = []
+
+    def collect(build, *args):
+        try:
+            return build(*args)
+        except ProfileError as exc:
+            errors.append(str(exc))
+            return None
+
+    modules = tuple(m for m in (collect(_module, path, k, v) for k, v in _mapping_items(top["modules"][1])) if m)
+    if not _mapping_items(top["modules"][1]):
+        errors.append(str(_fail(path, top["modules"][1], "no modules")))
     description = top["description"][1].value if "description" in top else ""
-    stages = _stage_rules(path, top["stages"][1], "stages") if "stages" in top else ()
-    statuses = _stage_rules(path, top["statuses"][1], "statuses") if "statuses" in top else ()
-    activity_types = _activity_rules(path, top["activity_types"][1]) if "activity_types" in top else ()
-    return Profile(name, modules, date_order, currency, description, str(path), stages, statuses, activity_types)
+    stages = (collect(_stage_rules, path, top["stages"][1], "stages") or ()) if "stages" in top else ()
+    statuses = (collect(_stage_rules, path, top["statuses"][1], "statuses") or ()) if "statuses" in top else ()
+    activity_types = (collect(_activity_rules, path, top["activity_types"][1]) or ()) \
+        if "activity_types" in top else ()
+    date_formats = (collect(_formats, path, top["date_formats"][1], "date_formats") or ()) \
+        if "date_formats" in top else ()
+    if errors:
+        raise ProfileError("\n".join(errors))
+    return Profile(name, modules, date_order, currency, description, str(path), stages, statuses, activity_types,
+                   date_formats)
 
 
 def load_profiles(user_dir: Path | None = None) -> dict[str, Profile]:
