@@ -137,7 +137,7 @@ def _step_error(data: Any, home: Path | None = None) -> str:
 
 def _check_text(evaluation: Any) -> str:
     meta = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
-    details = [f"{k}={meta[k]}" for k in ("unexpected_count", "observed", "sample_values") if k in meta]
+    details = [f"{k}={meta[k]}" for k in ("unexpected_count", "observed", "sample_values", "where") if k in meta]
     return _cut("; ".join(filter(None, [evaluation.description or "", *map(str, details)])))
 
 

@@ -64,6 +64,7 @@ def test_duplicate_id_in_one_export_fails_the_raw_check(published_home: Path) ->
     out = result.stdout + result.stderr
     assert "check 'ids_unique_per_export' failed on raw/opportunities: 2 unexpected" in out
     assert "zcrm_dup1" in out
+    assert f"at zoho/{BAD_DATE}/Deals_dup.csv lines 2, 3" in out  # the message names the file and the lines
     assert "FAILED at: raw__opportunities" in out
 
 
@@ -71,7 +72,8 @@ def test_stage_missing_from_the_map_fails_the_raw_check(published_home: Path) ->
     rows = DEALS + "zcrm_new1,Ann,Odd deal,Acme,Waiting For Godot,10,12/31/2026,11/01/2026 10:00:00\n"
     result = _failing_batch(published_home, "Deals_stage.csv", rows.encode())
     out = result.stdout + result.stderr
-    assert "check 'stage_in_map' failed on raw/opportunities: 1 unexpected; e.g. ['Waiting For Godot']" in out
+    assert ("check 'stage_in_map' failed on raw/opportunities: 1 unexpected; e.g. ['Waiting For Godot']; "
+            f"at zoho/{BAD_DATE}/Deals_stage.csv line 2") in out
 
 
 def test_too_many_quarantined_rows_fail_the_file(published_home: Path) -> None:

@@ -50,3 +50,14 @@ def test_the_same_error_on_an_old_file_fails_without_retry(tmp_path: Path, monke
     monkeypatch.setenv("SALESTIER_HOME", str(tmp_path))
     with pytest.raises(dg.Failure, match="zoho/2026-11-20/Deals.csv: empty file"):
         _manifest(tmp_path)
+
+
+def test_a_folder_without_a_profile_fails_at_once_even_while_fresh(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "landing" / "mycrm" / "2026-11-20"
+    folder.mkdir(parents=True)
+    (folder / "deals.csv").write_text("id,name\n1,x\n")  # just written, but no wait gives it a profile
+    monkeypatch.setenv("SALESTIER_WRITE_SETTLE_SECONDS", "120")
+    monkeypatch.setenv("SALESTIER_HOME", str(tmp_path))
+    with pytest.raises(dg.Failure, match="mycrm/2026-11-20/deals.csv: no source profile 'mycrm'"):
+        _manifest(tmp_path)

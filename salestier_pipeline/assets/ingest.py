@@ -51,7 +51,7 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
     ]
     write_file_results(settings.raw, as_of, "_landing", unrecognised)  # rewritten each run, maybe empty
     errors = [f.error for f in files if f.error]
-    fresh = still_being_written([Path(f.path) for f in files if f.error])
+    fresh = still_being_written([Path(f.path) for f in files if f.error and f.retryable])
     if fresh:
         raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from dg.Failure(
             description="file(s) still being written: " + ", ".join(str(p) for p in fresh)

@@ -28,6 +28,7 @@ class ClassifiedFile:
     module: str | None
     profile_module: str | None
     error: str | None = None
+    retryable: bool = True  # False: no wait can fix it (no profile for the folder), fail at once
 
 
 def classify_file(file: LandingFile, profiles: dict[str, Profile]) -> ClassifiedFile:
@@ -35,7 +36,7 @@ def classify_file(file: LandingFile, profiles: dict[str, Profile]) -> Classified
     base = dict(path=str(file.path), rel=file.rel, source=file.source, export_date=file.export_date, sha256=sha)
     profile = profiles.get(file.source)
     if profile is None:
-        return ClassifiedFile(**base, module=None, profile_module=None,
+        return ClassifiedFile(**base, module=None, profile_module=None, retryable=False,
                               error=f"{file.rel}: no source profile '{file.source}' "
                                     f"(built in: zoho, fxiaoke; add profiles/{file.source}.yml to the home)")
     try:

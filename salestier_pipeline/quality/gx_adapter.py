@@ -39,6 +39,11 @@ class CheckOutcome:
     unexpected_percent: float | None = None
     sample: list[Any] = field(default_factory=list)
     observed: Any = None
+    locations: list[str] = field(default_factory=list)  # "file lines 3, 5" of failing rows, when the frame knows
+
+    @property
+    def where(self) -> str:
+        return "; ".join(self.locations)
 
 
 def suite_path(layer: str, name: str) -> Path:
@@ -112,6 +117,9 @@ def validate_frame(
     batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
 
     outcomes = []
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if set(LOCATION_COLUMNS) <= set(frame.columns):  # name the file and lines of failing rows
+        result_format["unexpected_index_column_names"] = LOCATION_COLUMNS
     for item in spec["expectations"]:
         check = item["meta"]["check"]
         kwargs = {**item["kwargs"], **runtime_kwargs.get(check, {})}
@@ -126,7 +134,7 @@ def validate_frame(
             outcomes.append(CheckOutcome(check, True, critical, description, item["type"], observed="not evaluated"))
             continue
         expectation_cls = gx.expectations.registry.get_expectation_impl(item["type"])
-        result = batch.validate(expectation_cls(**kwargs, meta=item.get("meta")))
+        result = batch.validate(expectation_cls(**kwargs, meta=item.get("meta")), result_format=result_format)
         res = result.result or {}
         outcomes.append(CheckOutcome(
             check=check,
@@ -138,8 +146,21 @@ def validate_frame(
             unexpected_percent=res.get("unexpected_percent"),
             sample=_jsonable(list(res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]),
             observed=_jsonable(res.get("observed_value")),
+            locations=_locations(res.get("partial_unexpected_index_list") or []),
         ))
     return outcomes
+
+
+LOCATION_COLUMNS = ["source_file", "source_line"]
+
+
+def _locations(index_list: list[Any]) -> list[str]:
+    """'zoho/2026-11-20/deals.csv lines 3, 5' per file, from GX's failing-row index (raw frames carry both)."""
+    lines: dict[str, list[int]] = {}
+    for entry in index_list:
+        if isinstance(entry, dict) and entry.get("source_file") is not None and entry.get("source_line") is not None:
+            lines.setdefault(str(entry["source_file"]), []).append(int(entry["source_line"]))
+    return [f"{f} line{'s' if len(n) > 1 else ''} {', '.join(map(str, sorted(n)))}" for f, n in sorted(lines.items())]
 
 
 def to_check_results(
@@ -157,6 +178,8 @@ def to_check_results(
             metadata["sample_values"] = dg.MetadataValue.json(o.sample)
         if o.observed is not None:
             metadata["observed"] = str(o.observed)
+        if o.locations:
+            metadata["where"] = o.where
         results.append(dg.AssetCheckResult(
             asset_key=asset_key,
             check_name=f"{prefix}{o.check}",
@@ -181,6 +204,7 @@ def failures_text(outcomes: list[CheckOutcome], table: str, critical_only: bool 
             continue
         detail = f"{o.unexpected_count} unexpected" if o.unexpected_count is not None else f"observed {esc(o.observed)}"
         sample = f"; e.g. {esc(o.sample)}" if o.sample else ""
-        line = f"check '{esc(o.check)}' failed on {esc(table)}: {detail}{sample}"
+        where = f"; at {esc(o.where)}" if o.locations else ""
+        line = f"check '{esc(o.check)}' failed on {esc(table)}: {detail}{sample}{where}"
         lines.append(f"- {line}" if markdown else line)
     return "\n".join(lines)

@@ -77,7 +77,8 @@ def raw_check_frame(raw: Path, module: str, as_of: str, maps: pd.DataFrame | Non
         derived.append("case when (r.scale = 'csat_1_5' and r.score not between 1 and 5) "
                        "or (r.scale = 'nps_0_10' and r.score not between 0 and 10) "
                        "or r.scale not in ('csat_1_5', 'nps_0_10') then r.score end as _score_out_of_scale")
-    select = ", ".join(["r.source_system", "r.export_date", "r.source_record_id"] + [f"r.{c}" for c in cols] + derived)
+    base = ["r.source_system", "r.export_date", "r.source_record_id", "r.source_file", "r.source_line"]
+    select = ", ".join(base + [f"r.{c}" for c in cols] + derived)
     con = duckdb.connect()
     try:
         if maps is not None:

@@ -1,0 +1,31 @@
+"""A blocking raw check names the file and the lines of the rows that fail it, not only their values."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from salestier_pipeline.quality.gx_adapter import failures_text, validate_frame
+
+
+def test_failing_rows_are_located_by_file_and_line() -> None:
+    frame = pd.DataFrame({
+        "source_system": ["zoho"] * 4,
+        "export_date": pd.to_datetime(["2026-11-20"] * 4),
+        "source_record_id": ["1", "2", "2", "3"],
+        "source_file": ["zoho/2026-11-20/deals.csv"] * 3 + ["zoho/2026-11-20/more.csv"],
+        "source_line": [2, 3, 9, 2],
+        "stage_raw": ["Qualification"] * 4,
+        "status_raw": [None] * 4,
+        "amount": [1.0] * 4,
+        "probability": [10.0, 10.0, 10.0, 250.0],
+        "_days_after_export": [0] * 4,
+        "_unmapped_stage": [None, None, None, "Waiting"],
+        "_unmapped_status": [None] * 4,
+        "_record_growth": [1.0] * 4,
+    })
+    outcomes = {o.check: o for o in validate_frame(frame, "raw", "opportunities")}
+    assert outcomes["ids_unique_per_export"].locations == ["zoho/2026-11-20/deals.csv lines 3, 9"]
+    assert outcomes["stage_in_map"].locations == ["zoho/2026-11-20/more.csv line 2"]
+    text = failures_text(list(outcomes.values()), "raw/opportunities")
+    assert "check 'stage_in_map' failed on raw/opportunities: 1 unexpected; e.g. ['Waiting']; " \
+           "at zoho/2026-11-20/more.csv line 2" in text
