@@ -13,8 +13,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from salestier_pipeline.formulas import is_formula_like
 from salestier_pipeline.publish.tables import CONTRACT
-from salestier_pipeline.publish.tier_lists import is_formula_like, write_tier_lists
+from salestier_pipeline.publish.tier_lists import write_tier_lists
 from salestier_pipeline.publish.xlsx import (
     MAX_CELL_CHARS,
     REP_TIER_FILLS,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salestier_pipeline.formulas import neutralise
 from salestier_pipeline.ingest.decode import FileReadError, decode_file
 from salestier_pipeline.ingest.headers import UnknownModuleError, detect_module
 from salestier_pipeline.ingest.manifest import ClassifiedFile
@@ -161,8 +162,6 @@ def rejected_rows_path(raw: Path, file: ClassifiedFile, key: str) -> Path:
 
 def write_rejected_csv(quarantine: pd.DataFrame, path: Path) -> None:
     """UTF-8 with BOM so Excel shows Chinese text; values are written as text, never as formulas."""
-    from salestier_pipeline.publish.tier_lists import neutralise
-
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = quarantine.sort_values(["line_number", "column_name"], kind="stable")
     neutralise(frame).to_csv(path, index=False, encoding="utf-8-sig")

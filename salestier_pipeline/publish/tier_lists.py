@@ -8,30 +8,12 @@ or other compatibility forms such as ＝ ＋ － ＠) is prefixed with a quote.
 from __future__ import annotations
 
 import os
-import unicodedata
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def is_formula_like(text: str) -> bool:
-    """True when a spreadsheet could read `text` as a formula: its first character, NFKC-normalised
-    (so full-width ＝＋－＠ and the like count as = + - @), starts with one of FORMULA_PREFIXES."""
-    return bool(text) and unicodedata.normalize("NFKC", text[0]).startswith(FORMULA_PREFIXES)
-
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix formula-like text with an apostrophe; numbers stay numbers."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            text = out[column].astype("string")
-            risky = pd.Series([isinstance(v, str) and is_formula_like(v) for v in text], index=text.index, dtype=bool)
-            out[column] = text.mask(risky, "'" + text)
-    return out
+from salestier_pipeline.formulas import neutralise
 
 
 def latest_rows(serving_db: Path, table: str, order_by: str) -> pd.DataFrame:

@@ -33,7 +33,7 @@ import duckdb
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from salestier_pipeline.publish.tier_lists import is_formula_like
+from salestier_pipeline.formulas import is_formula_like
 
 log = logging.getLogger(__name__)
 
