@@ -256,3 +256,12 @@ def test_a_failed_files_rejected_rows_are_kept_for_the_user(land: Landing) -> No
     kept = Path(re.search(r"every rejected row: (\S+\.quarantine\.csv)", str(failure.value))[1])
     text = kept.read_text(encoding="utf-8-sig")
     assert text.count("short row: 4 of 8 fields") == 2 and "'=HYPERLINK(1),Ann,D2,Acme" in text
+
+
+def test_a_real_multi_line_note_with_commas_is_not_mistaken_for_swallowed_rows(land: Landing) -> None:
+    body = rows(3)
+    body[1] = body[1].replace(",D2,", ',"D2: called, left a message,\nwill call again, Tuesday",')
+    land.put("zoho", "2026-11-20", "notes.csv", deals(*body))
+    res = land.ingest("opportunities")
+    assert counts(res["notes.csv"]) == (3, 3, 0)
+    assert land.rows("opportunities", "source_line") == [(2,), (3,), (5,)]

@@ -26,6 +26,9 @@ from salestier_pipeline.ingest.records import ParsedText, Reject, cut, text_fram
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MAX_CELL_CHARS_ENV = "SALESTIER_MAX_CELL_CHARS"
+# below this many columns a note with a few commas could look like a whole row: the swallowed-line
+# test is not trusted there (the strict parser still catches quoting that is not valid CSV)
+SWALLOW_MIN_WIDTH = 5
 DEFAULT_MAX_CELL_CHARS = 1 << 20
 
 
@@ -129,7 +132,8 @@ def parse_csv_text(text: str, label: str) -> ParsedText:
             kind = "short" if len(record) < width else "long"
             reject(start, end, f"{kind} row: {len(record)} of {width} fields")
             continue
-        if end > start and any(_fields(lines[n], sep) >= width for n in range(start + 1, end + 1)):
+        if end > start and width >= SWALLOW_MIN_WIDTH and any(
+                _fields(lines[n], sep) >= width for n in range(start + 1, end + 1)):
             reject(start, end, f"unbalanced quote: lines {start}-{end} were read as one row, but line(s) after "
                                f"{start} hold a whole row each")
             continue
