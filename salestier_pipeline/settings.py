@@ -24,6 +24,7 @@ class Settings:
     max_quarantine_share: float = 0.2
     timezone: str = "UTC"
     partition_start: str = "2010-01-01"
+    reporting_currency: str = "USD"  # every published money figure is in it (dbt var reporting_currency)
 
     @property
     def landing(self) -> Path:
@@ -88,4 +89,5 @@ def load_settings() -> Settings:
         max_quarantine_share=float(os.environ.get("SALESTIER_MAX_QUARANTINE_SHARE", "0.2")),
         timezone=os.environ.get("SALESTIER_TIMEZONE", "UTC"),
         partition_start=os.environ.get("SALESTIER_PARTITION_START", "2010-01-01"),
+        reporting_currency=(os.environ.get("SALESTIER_REPORTING_CURRENCY") or "USD").strip().upper(),
     )

@@ -81,6 +81,16 @@ def rows_at(df: pd.DataFrame, as_of: str | None = None) -> pd.DataFrame:
     return df.sort_values(list(df.columns)).reset_index(drop=True)
 
 
+FX_SEED = REPO / "dbt_project" / "seeds" / "fx_rates.csv"
+
+
+def to_usd(amount: float, currency: str, on: str) -> float:
+    """By hand from the shipped seed: the rate of the latest row on or before the date, rounded to cents."""
+    rates = pd.read_csv(FX_SEED, dtype={"currency": str})
+    rows = rates[(rates.currency == currency) & (rates.valid_from <= on)].sort_values("valid_from")
+    return round(amount * float(rows.rate_to_reporting.iloc[-1]), 2)
+
+
 def kpi(df: pd.DataFrame, as_of: str, name: str, level: str = "company", key: str = "all") -> float:
     rows = rows_at(df, as_of)
     hit = rows[(rows.level == level) & (rows.level_key == key) & (rows.kpi == name)]
@@ -111,20 +121,23 @@ def test_every_account_once_in_tier_list(runs):
 # ----------------------------------------------------------------------------- hand-computed
 def test_company_bookings_and_win_rate(runs):
     k = runs["d1"]["kpi_snapshot"]
-    # Q2 2024: won ZD1 30000 + ZD4 8000 + F-D1 12000; lost ZD3, F-D2
-    assert kpi(k, AS_OF_1, "bookings_qtd") == pytest.approx(50000)
+    # Q2 2024: won ZD1 30000 USD + ZD4 8000 USD + F-D1 12000 CNY (closed 2024-06, June's rate); lost ZD3, F-D2
+    fd1 = to_usd(12000, "CNY", "2024-06-30")
+    assert 1000 < fd1 < 2500  # CNY, not added as if it were USD
+    assert kpi(k, AS_OF_1, "bookings_qtd") == pytest.approx(38000 + fd1)
     assert kpi(k, AS_OF_1, "won_count_qtd") == 3
     assert kpi(k, AS_OF_1, "lost_count_qtd") == 2
     assert kpi(k, AS_OF_1, "win_rate_qtd") == pytest.approx(0.6)
     # June: won ZD4, F-D1; lost ZD3, F-D2
-    assert kpi(k, AS_OF_1, "bookings_mtd") == pytest.approx(20000)
+    assert kpi(k, AS_OF_1, "bookings_mtd") == pytest.approx(8000 + fd1)
     assert kpi(k, AS_OF_1, "win_rate_mtd") == pytest.approx(0.5)
-    # targets: 30000 + 10000 + 20000 + 10000 for Q2 -> attainment 50000 / 70000
+    # targets (no currency column: the reporting currency): 30000 + 10000 + 20000 + 10000 for Q2
     assert kpi(k, AS_OF_1, "target_amount_qtd") == pytest.approx(70000)
-    assert kpi(k, AS_OF_1, "attainment_qtd") == pytest.approx(0.7143, abs=1e-4)
-    # open: ZD2 5000 (90 % default probability) + F-D3 15000 (30 %)
-    assert kpi(k, AS_OF_1, "open_pipeline") == pytest.approx(20000)
-    assert kpi(k, AS_OF_1, "weighted_pipeline") == pytest.approx(9000)
+    assert kpi(k, AS_OF_1, "attainment_qtd") == pytest.approx((38000 + fd1) / 70000, abs=1e-4)
+    # open, at the run date's rate: ZD2 5000 USD (90 % default probability) + F-D3 15000 CNY (30 %)
+    fd3 = to_usd(15000, "CNY", AS_OF_1)
+    assert kpi(k, AS_OF_1, "open_pipeline") == pytest.approx(5000 + fd3)
+    assert kpi(k, AS_OF_1, "weighted_pipeline") == pytest.approx(4500 + fd3 * 0.3, abs=0.01)
 
     # second run: July, ZD2 won 5000
     k2 = runs["d2"]["kpi_snapshot"]

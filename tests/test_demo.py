@@ -202,7 +202,7 @@ def test_reference_files(landing: tuple[Path, dict]) -> None:
     reps_text = (root / "reference" / "reps.csv").read_text(encoding="utf-8")
     assert reps_text.splitlines()[0] == "rep_id,rep_name,manager_rep_id,team,region,hire_date,level"
     targets_text = (root / "reference" / "targets.csv").read_text(encoding="utf-8")
-    assert targets_text.splitlines()[0] == "rep_id,team,period_start,period_end,target_amount"
+    assert targets_text.splitlines()[0] == "rep_id,team,period_start,period_end,target_amount,currency"
     reps = pd.read_csv(io.StringIO(reps_text), dtype=str, keep_default_na=False)
     assert set(reps["region"]) == {"International", "China"}
     managers = reps[reps["level"] == "manager"]

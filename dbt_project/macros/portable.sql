@@ -55,3 +55,12 @@
 {% macro redshift__regexp_replace_all(expr, pattern, replacement) -%}
     regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
+
+{#- Fail the query with a message built from the data (a missing FX rate names its currency and date):
+    the run stops before publish, and the message reaches the alert. -#}
+{% macro raise_data_error(message_expr) -%}
+    {{ return(adapter.dispatch('raise_data_error', 'salestier')(message_expr)) }}
+{%- endmacro %}
+
+{% macro default__raise_data_error(message_expr) -%} error({{ message_expr }}) {%- endmacro %}
+{% macro spark__raise_data_error(message_expr) -%} raise_error({{ message_expr }}) {%- endmacro %}

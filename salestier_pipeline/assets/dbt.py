@@ -136,9 +136,9 @@ translator = SalesTierDbtTranslator(
 )
 
 
-def dbt_build_args(as_of: str) -> list[str]:
-    """The dbt command of one run: everything, for one as-of date."""
-    return ["build", "--vars", json.dumps({"as_of_date": as_of})]
+def dbt_build_args(as_of: str, reporting_currency: str = "USD") -> list[str]:
+    """The dbt command of one run: everything, for one as-of date, money in the reporting currency."""
+    return ["build", "--vars", json.dumps({"as_of_date": as_of, "reporting_currency": reporting_currency})]
 
 
 @dbt_assets(
@@ -157,7 +157,7 @@ def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     root = dbt_target_root(settings)
     target = run_target_path(root, context.run.run_id)
     try:
-        yield from dbt.cli(dbt_build_args(context.partition_key), context=context, target_path=target).stream()
+        yield from dbt.cli(dbt_build_args(context.partition_key, settings.reporting_currency), context=context, target_path=target).stream()
     finally:
         removed = prune_target_runs(root, keep, current=target)
         if removed:

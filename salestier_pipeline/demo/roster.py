@@ -19,7 +19,8 @@ from salestier_pipeline.demo import names
 INTL, CHINA = "International", "China"
 SOURCE_OF_REGION = {INTL: "zoho", CHINA: "fxiaoke"}
 REPS_COLUMNS = ["rep_id", "rep_name", "manager_rep_id", "team", "region", "hire_date", "level"]
-TARGETS_COLUMNS = ["rep_id", "team", "period_start", "period_end", "target_amount"]
+TARGETS_COLUMNS = ["rep_id", "team", "period_start", "period_end", "target_amount", "currency"]
+SOURCE_CURRENCY = {"zoho": "USD", "fxiaoke": "CNY"}  # the demo tenants' own currencies
 _INTL_GEO = ("EMEA", "Americas", "APAC")
 _INTL_SEGMENT = (
     "Enterprise", "Mid-Market", "Strategic", "Commercial", "Public Sector", "Channel",
@@ -177,9 +178,9 @@ def build_targets(
                 if w <= 0:
                     continue
                 amount = round(base * w * noise[i, j] / unit) * unit
-                rows.append((rep.rep_id, rep.team, q0, q1, float(max(amount, unit))))
+                rows.append((rep.rep_id, rep.team, q0, q1, float(max(amount, unit)), SOURCE_CURRENCY[source]))
     df = pd.DataFrame(rows, columns=TARGETS_COLUMNS)
-    team = df.groupby(["team", "period_start", "period_end"], sort=True, as_index=False)[
+    team = df.groupby(["team", "period_start", "period_end", "currency"], sort=True, as_index=False)[
         "target_amount"
     ].sum()
     team.insert(0, "rep_id", "")

@@ -178,9 +178,12 @@ final as (
         w.deal_type,
         w.lead_source,
         w.lead_id,
-        w.amount,
-        coalesce(w.amount, 0) as amount_value,
-        w.currency,
+        {{ to_reporting('w.amount', 'w', 'w.currency', 'w.fx_date') }} as amount,
+        coalesce({{ to_reporting('w.amount', 'w', 'w.currency', 'w.fx_date') }}, 0) as amount_value,
+        {{ reporting_currency() }} as currency,
+        w.amount as amount_original,
+        upper(coalesce(w.currency, {{ reporting_currency() }})) as currency_original,
+        w.fx_date,
         w.stage_raw,
         w.status_raw,
         current_stage.stage,
@@ -210,7 +213,11 @@ final as (
         w.last_export_date,
         w.modified_at,
         current_stage.stale_days
-    from with_stage as w
+    from (
+        -- money is converted at the rate of the close date (open deals: the run date)
+        select with_stage.*, coalesce(with_stage.closed_date, {{ as_of() }}) as fx_date from with_stage
+    ) as w
+    {{ join_fx('w', 'w.currency', 'w.fx_date') }}
     left join stages as current_stage on current_stage.stage_order = w.stage_order
     left join stages as furthest on furthest.stage_order = w.furthest_order
 ),

@@ -23,8 +23,10 @@ final as (
         {{ resolved_rep('o') }} as rep_id,
         o.owner_name,
         o.order_date,
-        o.amount,
-        o.currency,
+        {{ to_reporting('o.amount', 'o', 'o.currency', 'o.order_date') }} as amount,
+        {{ reporting_currency() }} as currency,
+        o.amount as amount_original,
+        upper(coalesce(o.currency, {{ reporting_currency() }})) as currency_original,
         o.status,
         (
             o.order_date <= {{ as_of() }}
@@ -34,6 +36,7 @@ final as (
     from orders as o
     {{ join_account('o', 'o.source_system', 'o.account_ref_id', 'o.account_name_norm') }}
     {{ join_rep('o', 'null', 'o.owner_name') }}
+    {{ join_fx('o', 'o.currency', 'o.order_date') }}
     left join deal_names
         on deal_names.source_system = o.source_system
         and deal_names.opportunity_name_norm = o.opportunity_name_norm

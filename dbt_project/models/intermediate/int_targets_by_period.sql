@@ -16,8 +16,14 @@
 with
 
 targets as (
-    select * from {{ ref('stg_reference__targets') }}
-    where period_end >= period_start
+    -- a target in another currency is converted at the rate of its period's first day
+    select
+        t.target_id, t.rep_id, t.team, t.target_level, t.period_start, t.period_end,
+        {{ to_reporting('t.target_amount', 't', 't.currency', 't.period_start') }} as target_amount,
+        t.export_date, t.source_file, t.source_line
+    from {{ ref('stg_reference__targets') }} as t
+    {{ join_fx('t', 't.currency', 't.period_start') }}
+    where t.period_end >= t.period_start
 ),
 
 periods as (

@@ -33,6 +33,7 @@ renamed as (
         period_start,
         period_end,
         target_amount,
+        nullif(upper(trim(currency)), '') as currency,
         export_date,
         source_file,
         source_line
