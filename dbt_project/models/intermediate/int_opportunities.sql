@@ -40,7 +40,9 @@ history as (
     select
         opportunity_id,
         max(reached_order) as max_reached_order,
-        count(*) as version_count
+        count(*) as version_count,
+        -- the first export that showed the deal closed: when it closed, if nothing better says so
+        min(case when is_won or is_lost then export_date end) as first_closed_export_date
     from versions
     group by opportunity_id
 ),
@@ -110,6 +112,7 @@ joined as (
         d.export_date as last_export_date,
         history.max_reached_order,
         history.version_count,
+        history.first_closed_export_date,
         coalesce(
             d.stage_changed_at,
             case when since.has_observed_change then since.first_seen_at end,
@@ -153,14 +156,23 @@ with_stage as (
             when staged.is_lost then staged.furthest_order
             else coalesce(staged.current_order, staged.furthest_order)
         end as stage_order,
-        -- when a closed deal closed: its close date, never after the run date
+        -- when a closed deal closed: its close date, else its stage change, else its last
+        -- modification, else the first export that showed it closed; never after the run date
         case
             when not staged.is_open then least(
                 coalesce(staged.close_date, cast(staged.stage_changed_at as date),
-                         cast(staged.modified_at as date), staged.last_export_date),
+                         cast(staged.modified_at as date), staged.first_closed_export_date,
+                         staged.last_export_date),
                 {{ as_of() }}
             )
-        end as closed_date
+        end as closed_date,
+        case
+            when staged.is_open then null
+            when staged.close_date is not null then 'close_date'
+            when staged.stage_changed_at is not null then 'stage_changed_at'
+            when staged.modified_at is not null then 'modified_at'
+            else 'first_closed_export'
+        end as close_date_source
     from staged
 ),
 
@@ -204,6 +216,7 @@ final as (
         w.created_date,
         w.close_date,
         w.closed_date,
+        w.close_date_source,
         w.stage_entered_at,
         w.last_activity_at,
         w.deal_activity_count,

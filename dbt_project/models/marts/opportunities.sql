@@ -52,6 +52,7 @@ final as (
         d.created_at,
         d.close_date,
         d.closed_date,
+        d.close_date_source,
         d.stage_entered_at,
         d.last_activity_at,
         d.days_since_touch,
