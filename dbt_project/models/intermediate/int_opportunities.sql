@@ -5,7 +5,7 @@
 --   is_stale         open and days since the last activity or stage change > the stage's stale_days
 --   is_overdue       open and the expected close date is before the run date
 --   days_open        open: created -> run date; closed: created -> closed
---   cycle_days       closed: created -> closed
+--   cycle_days       closed: created -> closed (NULL when closed before created: has_negative_cycle)
 --   attribution_date closed: closed_date; open: the run date. attributed_team / _region /
 --                    _manager_rep_id are the owner's roster row on that date.
 with
@@ -242,7 +242,11 @@ flagged as (
         amount_value * probability / 100.0 as weighted_amount,
         case when is_open then {{ days_between('created_date', as_of()) }}
              else {{ days_between('created_date', 'closed_date') }} end as days_open,
-        case when not is_open then {{ days_between('created_date', 'closed_date') }} end as cycle_days,
+        -- a deal closed before it was created is an impossible fact: flagged (a warning check lists
+        -- them) and its cycle left out of every average
+        not is_open and created_date > closed_date as has_negative_cycle,
+        case when not is_open and created_date <= closed_date
+             then {{ days_between('created_date', 'closed_date') }} end as cycle_days,
         {{ days_between('last_touch_at', as_of()) }} as days_since_touch,
         is_open and close_date < {{ as_of() }} as is_overdue,
         is_open and {{ days_between('last_touch_at', as_of()) }} > stale_days as is_stale,

@@ -58,6 +58,7 @@ final as (
         d.days_since_touch,
         d.days_open,
         d.cycle_days,
+        d.has_negative_cycle,
         d.lost_reason,
         d.is_stage_mapped,
         d.version_count
