@@ -20,6 +20,10 @@ rules as (
     select * from {{ ref('alert_rules') }}
 ),
 
+sources_with_activities as (
+    select distinct source_system from {{ ref('stg_crm__activities') }}
+),
+
 stale_deal as (
     select
         'stale_deal' as alert_type,
@@ -73,6 +77,27 @@ neglected_account as (
         cast(service_level_days as {{ type_double() }})
     from accounts
     where is_past_service_level
+      and source_system in (select source_system from sources_with_activities)
+),
+
+no_activity_export as (
+    -- a source without any activity export cannot be checked against service levels: one info
+    -- alert for it instead of a "no contact recorded" alert for every one of its accounts
+    select
+        'no_activity_export',
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        source_system,
+        'source ''' || source_system || ''' has no activity export: service levels cannot be checked for its '
+            || cast(count(*) as {{ dbt.type_string() }}) || ' account(s)',
+        cast(count(*) as {{ type_double() }}),
+        cast(null as {{ type_double() }})
+    from accounts
+    where source_system not in (select source_system from sources_with_activities)
+    group by source_system
 ),
 
 at_risk_high_value as (
@@ -205,24 +230,90 @@ unioned as (
     union all select * from low_satisfaction
     union all select * from revenue_concentration
     union all select * from low_coverage
+    union all select * from no_activity_export
+),
+
+valued as (
+    -- what is at stake, for ranking: the deal's amount, else the account's value (bookings + pipeline)
+    select
+        u.*,
+        coalesce(r.rule, u.alert_type) as rule,
+        coalesce(u.severity_override, r.default_severity) as severity,
+        coalesce(d.amount_value, a.bookings_365d + a.open_pipeline, 0) as amount_at_stake
+    from unioned as u
+    left join rules as r on r.alert_type = u.alert_type
+    left join {{ ref('int_opportunities') }} as d on d.opportunity_id = u.opportunity_id
+    left join accounts as a on a.account_id = u.account_id and u.opportunity_id is null
+),
+
+ranked as (
+    select
+        v.*,
+        case v.severity when 'high' then 1 when 'medium' then 2 when 'low' then 3 else 4 end as severity_rank,
+        count(*) over (partition by v.alert_type) as fired,
+        row_number() over (
+            partition by v.alert_type
+            order by case v.severity when 'high' then 1 when 'medium' then 2 when 'low' then 3 else 4 end,
+                     v.amount_at_stake desc, v.entity_key
+        ) as rank_in_rule
+    from valued as v
+),
+
+flooding as (
+    -- an account rule firing for more than alert_flood_share of all accounts is noise: it is
+    -- summarised in one alert and only its top alert_flood_top_n (by severity, then amount) are kept
+    select alert_type, max(fired) as fired, max(rule) as rule
+    from ranked
+    where account_id is not null
+    group by alert_type
+    having max(fired) > {{ var('alert_flood_top_n') }}
+       and max(fired) > {{ var('alert_flood_share') }} * (select count(*) from accounts)
+),
+
+kept as (
+    select alert_type, entity_key, severity, account_id, opportunity_id, rep_id, owner_rep_id, rule, detail,
+           metric_value, threshold, amount_at_stake, severity_rank
+    from ranked
+    where alert_type not in (select alert_type from flooding) or rank_in_rule <= {{ var('alert_flood_top_n') }}
+
+    union all
+
+    select
+        'rule_summary',
+        f.alert_type,
+        'info',
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        f.rule,
+        f.alert_type || ' fired for ' || cast(f.fired as {{ dbt.type_string() }}) || ' of '
+            || cast((select count(*) from accounts) as {{ dbt.type_string() }}) || ' accounts: only the top '
+            || cast({{ var('alert_flood_top_n') }} as {{ dbt.type_string() }}) || ' by severity and amount are listed',
+        cast(f.fired as {{ type_double() }}),
+        cast({{ var('alert_flood_share') }} as {{ type_double() }}),
+        cast(0 as {{ type_double() }}),
+        4
+    from flooding as f
 ),
 
 final as (
     select
         {{ as_of() }} as as_of_date,
-        u.alert_type || ':' || u.entity_key as alert_id,
-        u.alert_type,
-        coalesce(u.severity_override, r.default_severity) as severity,
-        u.account_id,
-        u.opportunity_id,
-        u.rep_id,
-        u.owner_rep_id,
-        r.rule,
-        u.detail,
-        {{ r4('u.metric_value') }} as metric_value,
-        {{ r4('u.threshold') }} as threshold
-    from unioned as u
-    left join rules as r on r.alert_type = u.alert_type
+        alert_type || ':' || entity_key as alert_id,
+        alert_type,
+        severity,
+        account_id,
+        opportunity_id,
+        rep_id,
+        owner_rep_id,
+        rule,
+        detail,
+        {{ r4('metric_value') }} as metric_value,
+        {{ r4('threshold') }} as threshold,
+        {{ r2('amount_at_stake') }} as amount_at_stake,
+        row_number() over (order by severity_rank, amount_at_stake desc, alert_type, entity_key) as alert_rank
+    from kept
 )
 
 select * from final
