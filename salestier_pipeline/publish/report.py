@@ -545,26 +545,34 @@ def rep_rows(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> Rows:
 
 
 def leaderboard_section(reps: Rows) -> str:
+    """Attainment by rep tier; with no targets at all, bookings instead (attainment stays empty, never 0)."""
+    by_bookings = not any(_num(r["attainment"]) is not None for r in reps)
+    measure = "bookings" if by_bookings else "attainment"
     bars: list[Bar | str] = []
-    missing = [r["rep_name"] or r["rep_id"] for r in reps if _num(r["attainment"]) is None]
+    missing = [] if by_bookings else [r["rep_name"] or r["rep_id"] for r in reps if _num(r["attainment"]) is None]
     for tier, zh in (("top", "优秀 top"), ("core", "骨干 core"), ("developing", "成长 developing")):
-        group = sorted((r for r in reps if r["rep_tier"] == tier and _num(r["attainment"]) is not None),
-                       key=lambda r: (-r["attainment"], r["rep_id"]))
+        group = sorted((r for r in reps if r["rep_tier"] == tier and _num(r[measure]) is not None),
+                       key=lambda r: (-r[measure], r["rep_id"]))
         if not group:
             continue
         bars.append(zh)
         for r in group:
             name = f'{r["rep_name"] or r["rep_id"]} · {r["team"] or ""}'
             bookings, win_rate = fmt_money(_num(r["bookings"])), fmt_pct(_num(r["win_rate"]))
-            bars.append(Bar(name, _num(r["attainment"]), REP_TIER_COLOURS.get(tier, GREY), fmt_pct(r["attainment"]),
-                            f"{bookings} · 赢单率 {win_rate}",
+            shown = bookings if by_bookings else fmt_pct(r["attainment"])
+            bars.append(Bar(name, _num(r[measure]), REP_TIER_COLOURS.get(tier, GREY), shown,
+                            f"赢单率 {win_rate}" if by_bookings else f"{bookings} · 赢单率 {win_rate}",
                             f'{name}: attainment {fmt_pct(r["attainment"])}, bookings {bookings}, win rate {win_rate}, '
                             f'incentive {r["incentive_band"]}'))
-    caption = "无目标 no target: " + ", ".join(missing) if missing else ""
-    body = figure("rep_leaderboard", hbar_chart(bars, "Rep leaderboard", 1.0, "目标 100% target", label_px=200),
-                  caption)
-    return card("销售排行 Rep leaderboard", "近 90 天达成率，按销售等级分组 trailing-90-day attainment by rep tier",
-                body)
+    if by_bookings:
+        caption = "无目标 no targets in the exports: reps ranked by bookings; attainment is not shown"
+        chart = hbar_chart(bars, "Rep leaderboard", label_px=200)
+        subtitle = "近 90 天成交额，按销售等级分组 trailing-90-day bookings by rep tier (no targets)"
+    else:
+        caption = "无目标 no target: " + ", ".join(missing) if missing else ""
+        chart = hbar_chart(bars, "Rep leaderboard", 1.0, "目标 100% target", label_px=200)
+        subtitle = "近 90 天达成率，按销售等级分组 trailing-90-day attainment by rep tier"
+    return card("销售排行 Rep leaderboard", subtitle, figure("rep_leaderboard", chart, caption))
 
 
 def satisfaction_section(con: duckdb.DuckDBPyConnection, as_of: dt.date, reps: Rows) -> str:
