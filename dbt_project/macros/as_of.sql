@@ -34,7 +34,16 @@
     ({%- for v in values -%}'{{ v | string | lower | replace("'", "''") }}'{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
 {%- endmacro %}
 
-{#- round a double for publication so reruns are byte-identical -#}
+{#-
+  Deterministic numbers. A DOUBLE aggregate (sum / avg) is added up in parallel in no
+  fixed order, so its last bits differ between runs; formatted or compared as is, 0.825
+  becomes 0.82 on one run and 0.83 on the next. So every score, rate, share and mean is
+  rounded ONCE, by r4 (money by r2), before it reaches a text, a rank or a threshold;
+  means come from an exact DECIMAL sum (stable_avg) and money sums are DECIMAL
+  (stable_sum). Rounding goes through a DECIMAL: half away from zero (0.825 -> 0.83),
+  whatever the binary value of the double.
+-#}
+{#- r4: THE rounding of a score / rate / share / mean (4 decimals); r2: money (2 decimals) -#}
 {% macro r2(expr) -%} {{ round_double(expr, 2) }} {%- endmacro %}
 {% macro r4(expr) -%} {{ round_double(expr, 4) }} {%- endmacro %}
 {#- round through a decimal (round(double, n) does not exist everywhere), publish a double -#}
@@ -42,12 +51,45 @@
     cast(round(cast({{ expr }} as decimal(38, 10)), {{ decimals }}) as {{ type_double() }})
 {%- endmacro %}
 
-{#- 1-5 quintile score of an expression by mid-rank percentile (ties share a score) -#}
+{#- an order-independent sum: every value as DECIMAL(38, decimals), added exactly -#}
+{% macro stable_sum(expr, decimals=4) -%}
+    sum(cast({{ expr }} as decimal(38, {{ decimals }})))
+{%- endmacro %}
+
+{#- an order-independent mean (NULLs skipped, NULL when none), rounded by r4 -#}
+{% macro stable_avg(expr) -%}
+    {{ r4(stable_sum(expr, 10) ~ ' / nullif(count(' ~ expr ~ '), 0)') }}
+{%- endmacro %}
+
+{#- a number as text with `decimals` decimals, rounded half away from zero ('0.83'):
+    what a reason / detail text shows of an already rounded value -#}
+{% macro number_text(expr, decimals) -%}
+    {{ format_number(round_double(expr, decimals), decimals) }}
+{%- endmacro %}
+
+{#- Percentile of `expr` among the rows of `partition` that ties cannot mislead:
+    (rows strictly below) / (rows strictly below + rows strictly above), so equal values
+    get equal percentiles, the best value is always 1 and the worst 0 (= percent_rank
+    when there is no tie); 0.5 when every row has the same value (nothing to rank). -#}
+{% macro tied_percentile(expr, partition) -%}
+    {%- set over_asc = 'over (partition by ' ~ partition ~ ' order by ' ~ expr ~ ')' -%}
+    {%- set over_desc = 'over (partition by ' ~ partition ~ ' order by ' ~ expr ~ ' desc)' -%}
+    {{ r4('coalesce(cast(rank() ' ~ over_asc ~ ' - 1 as ' ~ type_double() ~ ') / nullif(rank() ' ~ over_asc
+          ~ ' - 1 + rank() ' ~ over_desc ~ ' - 1, 0), 0.5)') }}
+{%- endmacro %}
+
+{#- 1-5 quintile score of an expression by mid-rank percentile (ties share a score):
+    p = (rows below + half the rows tied) / rows, score = max(1, ceil(5 p)); the best
+    value always scores 5 and an all-equal column scores 3 (neutral). -#}
 {% macro quintile_score(expr) -%}
-    cast(greatest(1, ceil(5 * (
-        (rank() over (order by {{ expr }}) - 1)
-        + count(*) over (partition by {{ expr }}) / 2.0
-    ) / count(*) over ())) as integer)
+    cast(case
+        when min({{ expr }}) over () = max({{ expr }}) over () then 3
+        when {{ expr }} = max({{ expr }}) over () then 5
+        else greatest(1, ceil(5 * (
+            (rank() over (order by {{ expr }}) - 1)
+            + count(*) over (partition by {{ expr }}) / 2.0
+        ) / count(*) over ()))
+    end as integer)
 {%- endmacro %}
 
 {#- a SQL list literal from a list var, case kept: ('A', 'B') -#}

@@ -11,18 +11,34 @@
   value of a row is the value of the same key at the latest earlier as-of date in
   the table (NULL when the key was not in that run). So the history is the same
   whatever order the dates ran in, and a rerun of a date is identical.
+  First snapshot: a run whose as-of date is the earliest in the table has nothing to
+  compare with, so its previous values are NULL and its changes are not counted. A
+  model can carry that as a flag: history_config(first_snapshot='is_first_snapshot')
+  adds a post-hook (refresh_first_snapshot) that sets the boolean column to
+  "as_of_date is the earliest date in the table" for the run's date and every later
+  date (a backfill of an earlier date turns the later dates' flag off);
+  first_snapshot_kpi='<kpi name>' does the same for the value (1 / 0) of that KPI row
+  of a long KPI table (kpi_snapshot). The model computes the flag too
+  (first_snapshot_expr()), so a first build is right before the hook runs.
   Usage in a model:
     {{ config(**history_config()) }}
     {{ config(**history_config(previous=[{'key': 'account_id', 'value': 'tier',
-                                          'previous': 'previous_tier', 'changed': 'is_tier_changed'}])) }}
+                                          'previous': 'previous_tier', 'changed': 'is_tier_changed'}],
+                               first_snapshot='is_first_snapshot')) }}
 -#}
-{% macro history_config(date_column='as_of_date', previous=[]) -%}
+{% macro history_config(date_column='as_of_date', previous=[], first_snapshot=none, first_snapshot_kpi=none) -%}
     {%- set post_hooks = [] -%}
     {%- for p in previous -%}
         {%- do post_hooks.append("{{ refresh_previous_values('" ~ p['key'] ~ "', '" ~ p['value'] ~ "', '"
                                  ~ p['previous'] ~ "', " ~ (("'" ~ p['changed'] ~ "'") if p.get('changed') else 'none')
                                  ~ ", '" ~ date_column ~ "') }}") -%}
     {%- endfor -%}
+    {%- if first_snapshot -%}
+        {%- do post_hooks.append("{{ refresh_first_snapshot('" ~ first_snapshot ~ "', '" ~ date_column ~ "') }}") -%}
+    {%- endif -%}
+    {%- if first_snapshot_kpi -%}
+        {%- do post_hooks.append("{{ refresh_first_snapshot_kpi('" ~ first_snapshot_kpi ~ "', '" ~ date_column ~ "') }}") -%}
+    {%- endif -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
@@ -30,6 +46,32 @@
         'pre_hook': ["{{ delete_as_of_rows('" ~ date_column ~ "') }}"],
         'post_hook': post_hooks,
     }) }}
+{%- endmacro %}
+
+{#- true when no earlier as-of date is in the table (always true on a first build) -#}
+{% macro first_snapshot_expr(date_column='as_of_date') -%}
+    {%- if is_incremental() -%}
+        not exists (select 1 from {{ this }} as earlier where earlier.{{ date_column }} < {{ as_of() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Recompute a first-snapshot flag column for the run's date and every later date. -#}
+{% macro refresh_first_snapshot(column, date_column='as_of_date') -%}
+    update {{ this }}
+    set {{ column }} = ({{ date_column }} = (select min(all_rows.{{ date_column }}) from {{ this }} as all_rows))
+    where {{ date_column }} >= {{ as_of() }}
+      and {{ column }} is distinct from ({{ date_column }} = (select min(all_rows.{{ date_column }}) from {{ this }} as all_rows))
+{%- endmacro %}
+
+{#- The same for the value (1 / 0) of one KPI row of a long KPI table. -#}
+{% macro refresh_first_snapshot_kpi(kpi, date_column='as_of_date') -%}
+    update {{ this }}
+    set value = case when {{ date_column }} = (select min(all_rows.{{ date_column }}) from {{ this }} as all_rows) then 1 else 0 end
+    where kpi = '{{ kpi }}'
+      and {{ date_column }} >= {{ as_of() }}
+      and value is distinct from case when {{ date_column }} = (select min(all_rows.{{ date_column }}) from {{ this }} as all_rows) then 1 else 0 end
 {%- endmacro %}
 
 {% macro delete_as_of_rows(date_column='as_of_date') -%}

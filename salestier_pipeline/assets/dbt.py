@@ -157,7 +157,8 @@ def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     root = dbt_target_root(settings)
     target = run_target_path(root, context.run.run_id)
     try:
-        yield from dbt.cli(dbt_build_args(context.partition_key, settings.reporting_currency), context=context, target_path=target).stream()
+        args = dbt_build_args(context.partition_key, settings.reporting_currency)
+        yield from dbt.cli(args, context=context, target_path=target).stream()
     finally:
         removed = prune_target_runs(root, keep, current=target)
         if removed:

@@ -491,10 +491,11 @@ def tier_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         {k[0] for k in cells} - {"新 new", "A", "B", "C", "D"})
     cols = sorted({k[1] for k in cells})
     changed = sum(v for (p, t), v in cells.items() if p != t and p != "新 new")
+    caption = (FIRST_SNAPSHOT if is_first_snapshot(con, as_of) else
+               f"{changed:,.0f} 个客户换档 accounts changed tier; 绿色=升档 green = up, 红色=降档 red = down.")
     body = figure("tier_distribution", donut(segments, f"{total:,}", "客户 accounts", "Tier distribution"))
     body += figure("tier_movement", matrix(rows, cols, cells, colour, "Tier movement", "上期等级 previous tier ↓",
-                                           "本期等级 tier →"),
-                   f"{changed:,.0f} 个客户换档 accounts changed tier; 绿色=升档 green = up, 红色=降档 red = down.")
+                                           "本期等级 tier →"), caption)
     return card("客户分层 Customer tiers", "A/B/C/D 分布与换档 distribution and movement (previous_tier → tier)", body)
 
 
@@ -522,13 +523,23 @@ def funnel_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
     return card("销售漏斗 Funnel", "各阶段到达数与转化率 reached and conversion to the next stage", body)
 
 
+FIRST_SNAPSHOT = "首次快照 first snapshot: changes are counted from the next run"
+
+
+def is_first_snapshot(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
+    """The marts say whether this as-of date is the first one (nothing to compare with)."""
+    rows = query(con, "SELECT is_first_snapshot FROM customer_tier_list WHERE as_of_date = ? LIMIT 1", [as_of])
+    return bool(rows and rows[0]["is_first_snapshot"])
+
+
 def lifecycle_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
-    flows = query(con, "SELECT from_stage, to_stage, accounts FROM lifecycle_transitions WHERE as_of_date = ?",
-                  [as_of])
+    flows = query(con, "SELECT from_stage, to_stage, accounts, is_change FROM lifecycle_transitions "
+                       "WHERE as_of_date = ?", [as_of])
     data = [(f["from_stage"] or "none", f["to_stage"] or "none", float(f["accounts"] or 0)) for f in flows]
-    moved = sum(v for f, t, v in data if f != t)
-    body = figure("lifecycle_flow", sankey(data, "Lifecycle flow"),
-                  f"{moved:,.0f} 个客户阶段变化 accounts changed lifecycle stage since the previous snapshot")
+    moved = sum(float(f["accounts"] or 0) for f in flows if f["is_change"])
+    caption = (FIRST_SNAPSHOT if is_first_snapshot(con, as_of) else
+               f"{moved:,.0f} 个客户阶段变化 accounts changed lifecycle stage since the previous snapshot")
+    body = figure("lifecycle_flow", sankey(data, "Lifecycle flow"), caption)
     return card("生命周期流转 Lifecycle flow", "上期阶段 → 本期阶段 previous stage → stage", body)
 
 

@@ -2,12 +2,17 @@
 -- purchasing account (SPEC §4).
 --   recency   = days since the last purchase in the window
 --   frequency = purchases in the window; monetary = their amount
---   scores 1-5 by quintile of the mid-rank percentile
+--   monetary is an exact DECIMAL sum (macros/as_of.sql stable_sum): the same purchases
+--   give the same ranks and classes on every run
+--   scores 1-5 by quintile of the mid-rank percentile (macros/as_of.sql quintile_score)
 --   p = (accounts below + half the accounts tied) / accounts, score = max(1, ceil(5 p)),
---   so ties share a score and an all-equal column scores 3 (neutral);
---   recency is reversed (most recent = 5)
---   ABC: accounts ranked by monetary; cumulative share <= 80 % -> A, <= 95 % -> B,
---   else C; the largest account is always A (else one dominant customer would be B).
+--   so ties share a score, the best value always scores 5 and an all-equal column
+--   scores 3 (neutral); recency is reversed (most recent = 5)
+--   ABC: accounts ranked by monetary; the cumulative share of an account is the share
+--   of the window's purchases held by the accounts with at least its monetary (tied
+--   accounts all count, so ties share a class); <= 80 % -> A, <= 95 % -> B, else C;
+--   the largest account(s) are always A (else one dominant customer would be B).
+--   Shares are rounded by r4 before they are compared.
 with
 
 purchases as (
@@ -20,7 +25,7 @@ per_account as (
         account_id,
         max(purchase_date) as last_purchase_in_window,
         count(*) as frequency,
-        sum(amount) as monetary
+        {{ stable_sum('amount') }} as monetary
     from purchases
     group by account_id
 ),
@@ -33,8 +38,9 @@ scored as (
         {{ quintile_score('frequency') }} as rfm_frequency_score,
         {{ quintile_score('monetary') }} as rfm_monetary_score,
         sum(monetary) over () as total_monetary,
-        sum(monetary) over (order by monetary desc, account_id rows between unbounded preceding and current row) as cumulative_monetary,
-        row_number() over (order by monetary desc, account_id) as monetary_rank
+        -- ties included: every account with at least this monetary (RANGE, not ROWS)
+        sum(monetary) over (order by monetary desc range between unbounded preceding and current row) as cumulative_monetary,
+        rank() over (order by monetary desc) as monetary_rank
     from per_account
 ),
 
@@ -43,8 +49,8 @@ classed as (
         *,
         -- fm: rounded mean of the frequency and monetary scores (the segment map's second axis)
         cast(round((rfm_frequency_score + rfm_monetary_score) / 2.0) as integer) as rfm_fm_score,
-        round(cumulative_monetary / nullif(total_monetary, 0), 6) as cumulative_share,
-        round(monetary / nullif(total_monetary, 0), 6) as monetary_share
+        {{ r4('cumulative_monetary / nullif(total_monetary, 0)') }} as cumulative_share,
+        {{ r4('monetary / nullif(total_monetary, 0)') }} as monetary_share
     from scored
 ),
 

@@ -14,6 +14,10 @@
 --                account was created) exceed it
 --   tier_reason: the inputs in words, then the trailing satisfaction (it does not change
 --                the tier; it feeds the low_satisfaction alert)
+--   Deterministic numbers: money from int_account_engagement is rounded by r2 and
+--   satisfaction / shares come rounded by r4 (macros/as_of.sql) before any threshold
+--   or text, and texts round half away from zero (number_text), so a rerun gives the
+--   same tier and the same tier_reason byte for byte.
 with
 
 accounts as (
@@ -52,11 +56,11 @@ joined as (
         rfm.rfm_monetary_score,
         rfm.rfm_segment,
         e.open_deals,
-        e.open_pipeline,
-        e.weighted_pipeline,
+        {{ r2('e.open_pipeline') }} as open_pipeline,
+        {{ r2('e.weighted_pipeline') }} as weighted_pipeline,
         e.max_open_stage_order,
         open_stage.stage as max_open_stage,
-        e.bookings_365d,
+        {{ r2('e.bookings_365d') }} as bookings_365d,
         e.activities_30d,
         e.activities_90d,
         e.last_activity_at,
@@ -71,7 +75,7 @@ joined as (
         coalesce(abc.value_band, sb.potential_value_band, 'L') as value_band,
         case
             when e.max_open_stage_order >= {{ var('intent_high_stage_order') }}
-              or e.weighted_pipeline >= {{ var('intent_high_weighted_pipeline') }} then 2
+              or {{ r2('e.weighted_pipeline') }} >= {{ var('intent_high_weighted_pipeline') }} then 2
             when e.open_deals > 0 then 1
             else 0
         end as pipeline_points,
@@ -127,8 +131,8 @@ final as (
         'value ' || value_band || ': '
         || case
             when abc_class is not null
-                then 'ABC ' || abc_class || ' (' || {{ format_number('purchases_365d', 2) }} || ' purchases in '
-                     || {{ var('rfm_window_days') }} || ' d, ' || {{ format_number('100 * monetary_share', 1) }} || '% of total)'
+                then 'ABC ' || abc_class || ' (' || {{ number_text('purchases_365d', 2) }} || ' purchases in '
+                     || {{ var('rfm_window_days') }} || ' d, ' || {{ number_text('100 * monetary_share', 1) }} || '% of total)'
             else 'no purchase in ' || {{ var('rfm_window_days') }} || ' d, size band ' || size_band
                  || coalesce(' (' || employees || ' employees)', '')
            end
@@ -136,7 +140,7 @@ final as (
         || case
             when open_deals > 0
                 then ' (' || open_deals || ' open, furthest ' || max_open_stage
-                     || ', weighted ' || {{ format_number('weighted_pipeline', 2) }} || ')'
+                     || ', weighted ' || {{ number_text('weighted_pipeline', 2) }} || ')'
             else ' (no open deal)'
            end
         || ' + engagement ' || engagement_points
@@ -147,8 +151,8 @@ final as (
         || '; satisfaction '
         || case
             when satisfaction_responses > 0
-                then {{ format_number('satisfaction', 2) }} || ' (' || satisfaction_responses || ' response(s) in '
-                     || {{ var('satisfaction_window_days') }} || ' d' || coalesce(', NPS ' || {{ format_number('nps', 0) }}, '') || ')'
+                then {{ number_text('satisfaction', 2) }} || ' (' || satisfaction_responses || ' response(s) in '
+                     || {{ var('satisfaction_window_days') }} || ' d' || coalesce(', NPS ' || {{ number_text('nps', 0) }}, '') || ')'
             else 'n/a (no feedback in ' || {{ var('satisfaction_window_days') }} || ' d)'
            end as tier_reason
     from tiered

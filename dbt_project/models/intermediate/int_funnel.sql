@@ -2,9 +2,13 @@
 -- var funnel_lookback_days (a deal with no creation date is included):
 --   reached(k)    = deals whose furthest stage >= k (a won deal reached every stage),
 --                   so reached(1) = the number of deals in the window
---   conversion(k) = reached(k+1) / reached(k) (deal-based)
---   bottleneck    = the stage with the lowest conversion among stages with at least
---                   var funnel_min_deals deals reached (lowest stage on a tie)
+--   conversion(k) = reached(k+1) / reached(k) (deal-based), rounded by r4
+--   bottleneck    = the stage with the lowest conversion among the candidate stages
+--                   (lowest stage on a tie); a candidate has at least var
+--                   funnel_min_deals deals reached and loses deals: its conversion is
+--                   below 100 % (reached(k+1) < reached(k)) and below var
+--                   funnel_bottleneck_max_conversion. No candidate, no bottleneck
+--                   (e.g. every stage converts 100 %).
 -- Unconverted leads (SPEC §3: they count as lead_identified) are reported on the
 -- stage-1 row only, in leads_reached and reached_incl_leads (= reached + leads), when
 -- var funnel_include_unconverted_leads; they never enter the conversion rates.
@@ -90,8 +94,11 @@ rated as (
     select
         *,
         reached + leads_reached as reached_incl_leads,
-        reached_next / nullif(reached, 0) as conversion_rate,
-        reached_next is not null and reached > 0 and reached >= {{ var('funnel_min_deals') }} as is_bottleneck_candidate
+        {{ r4('cast(reached_next as ' ~ type_double() ~ ') / nullif(reached, 0)') }} as conversion_rate,
+        reached_next is not null and reached > 0 and reached >= {{ var('funnel_min_deals') }}
+            and reached_next < reached
+            and {{ r4('cast(reached_next as ' ~ type_double() ~ ') / nullif(reached, 0)') }} < {{ var('funnel_bottleneck_max_conversion') }}
+            as is_bottleneck_candidate
     from converted
 ),
 

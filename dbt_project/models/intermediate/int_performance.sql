@@ -75,7 +75,7 @@ closed as (
         count(case when dl.is_lost then 1 end) as lost_count,
         coalesce(sum(case when dl.is_won then dl.amount_value end), 0) as bookings,
         coalesce(sum(case when dl.is_lost then dl.amount_value end), 0) as lost_amount,
-        avg(case when dl.is_won then dl.cycle_days end) as sales_cycle_days
+        {{ stable_avg('case when dl.is_won then dl.cycle_days end') }} as sales_cycle_days
     from deal_levels as dl
     inner join periods as p
         on dl.closed_date between p.period_start and p.period_end
@@ -116,7 +116,7 @@ activity_counts as (
 
 satisfaction as (
     select fl.level, fl.level_key, p.period_type, p.period_start,
-           avg(fl.score_normalized) as satisfaction,
+           {{ stable_avg('fl.score_normalized') }} as satisfaction,
            count(*) as satisfaction_responses,
            -- NPS over the 0-10 responses: % promoters (9-10) - % detractors (0-6)
            100.0 * (count(case when fl.is_promoter then 1 end) - count(case when fl.is_detractor then 1 end))

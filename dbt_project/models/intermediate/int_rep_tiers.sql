@@ -1,10 +1,18 @@
 -- Rep tier (销售团队分层, SPEC §5.3) for every active roster rep as of the run date.
---   score = mean of the rep's percent rank within the team on attainment and on win
---           rate over the current var rep_tier_period period. Only reps with a target
---           or a closed deal in the period are ranked; a metric nobody in the team has
---           (e.g. no targets at all) is left out of the mean; a missing value ranks
---           as 0; a rep with nothing to rank, or alone in the team, scores 0.5 (core)
---   top >= rep_tier_top_min_score, developing <= rep_tier_developing_max_score, else core
+--   Attainment and win rate over the current var rep_tier_period period, rounded by r4
+--   (macros/as_of.sql) before they are ranked, banded or written in the reason.
+--   Comparable reps: reps with a target or a closed deal in the period.
+--   percentile of a comparable rep within the team, per metric (macros/as_of.sql
+--           tied_percentile): comparable team-mates strictly below / (strictly below +
+--           strictly above), so tied reps get the same percentile, the best value is
+--           always 1 and the worst 0; 0.5 when every comparable rep has the same value
+--           (e.g. all at a 100 % win rate). A metric nobody in the team has (e.g. no
+--           targets at all) is left out; a missing value ranks as 0.
+--   score = mean of the two percentiles (r4); top >= rep_tier_top_min_score,
+--           developing <= rep_tier_developing_max_score, else core
+--   a team with fewer than var rep_tier_min_team_size comparable reps is not ranked:
+--           its reps are core (score 0.5) and the reason says so; a rep with no target
+--           and no closed deal is not ranked either (core, 0.5)
 --   training_focus: the stage whose conversion is furthest below the team's
 --           (stages with >= training_min_deals of the rep's deals reached)
 --   incentive_band: incentive_bands by attainment
@@ -45,8 +53,8 @@ base as (
         tp.period_start,
         tp.bookings,
         tp.target_amount,
-        tp.attainment,
-        tp.win_rate,
+        {{ r4('tp.attainment') }} as attainment,
+        {{ r4('tp.win_rate') }} as win_rate,
         tp.won_count,
         tp.lost_count,
         q.target_amount as quarter_target,
@@ -71,28 +79,28 @@ ranked as (
         count(case when is_rankable then 1 end) over (partition by team) as team_rankable,
         count(case when is_rankable then attainment end) over (partition by team) as team_with_attainment,
         count(case when is_rankable then win_rate end) over (partition by team) as team_with_win_rate,
-        percent_rank() over (partition by team, is_rankable order by coalesce(attainment, 0)) as raw_attainment_pct,
-        percent_rank() over (partition by team, is_rankable order by coalesce(win_rate, 0)) as raw_win_rate_pct
+        {{ tied_percentile('coalesce(attainment, 0)', 'team, is_rankable') }} as raw_attainment_pct,
+        {{ tied_percentile('coalesce(win_rate, 0)', 'team, is_rankable') }} as raw_win_rate_pct
     from rankable
 ),
 
 scored as (
     select
         *,
-        case when is_rankable and team_with_attainment > 0
-             then case when team_rankable = 1 then 0.5 else raw_attainment_pct end end as attainment_pct,
-        case when is_rankable and team_with_win_rate > 0
-             then case when team_rankable = 1 then 0.5 else raw_win_rate_pct end end as win_rate_pct
+        is_rankable and team_rankable >= {{ var('rep_tier_min_team_size') }} as is_ranked,
+        case when is_rankable and team_rankable >= {{ var('rep_tier_min_team_size') }} and team_with_attainment > 0
+             then raw_attainment_pct end as attainment_pct,
+        case when is_rankable and team_rankable >= {{ var('rep_tier_min_team_size') }} and team_with_win_rate > 0
+             then raw_win_rate_pct end as win_rate_pct
     from ranked
 ),
 
 scored_final as (
     select
         *,
-        round(coalesce(
-            (coalesce(attainment_pct, 0) + coalesce(win_rate_pct, 0))
-                / nullif((case when attainment_pct is not null then 1 else 0 end) + (case when win_rate_pct is not null then 1 else 0 end), 0),
-            0.5), 4) as tier_score
+        coalesce({{ r4('(coalesce(attainment_pct, 0) + coalesce(win_rate_pct, 0))
+                / nullif((case when attainment_pct is not null then 1 else 0 end) + (case when win_rate_pct is not null then 1 else 0 end), 0)') }},
+            0.5) as tier_score
     from scored
 ),
 
@@ -100,6 +108,7 @@ tiered as (
     select
         s.*,
         case
+            when not s.is_ranked then 'core'
             when s.tier_score >= {{ var('rep_tier_top_min_score') }} then 'top'
             when s.tier_score <= {{ var('rep_tier_developing_max_score') }} then 'developing'
             else 'core'
@@ -171,13 +180,18 @@ final as (
 select
     *,
     case when is_rankable then
-        'attainment ' || coalesce({{ format_number('100 * attainment', 1) }} || '%', 'n/a (no target)')
-        || coalesce(' (team percentile ' || {{ format_number('attainment_pct', 2) }} || ')', '') || ', win rate '
-        || coalesce({{ format_number('100 * win_rate', 1) }} || '%', 'n/a (no closed deal)')
-        || coalesce(' (team percentile ' || {{ format_number('win_rate_pct', 2) }} || ')', '')
+        'attainment ' || coalesce({{ number_text('100 * attainment', 1) }} || '%', 'n/a (no target)')
+        || coalesce(' (team percentile ' || {{ number_text('attainment_pct', 2) }} || ')', '') || ', win rate '
+        || coalesce({{ number_text('100 * win_rate', 1) }} || '%', 'n/a (no closed deal)')
+        || coalesce(' (team percentile ' || {{ number_text('win_rate_pct', 2) }} || ')', '')
         || ' over ' || coalesce(period_type, '{{ var("rep_tier_period") }}')
     else 'no target and no closed deal over ' || coalesce(period_type, '{{ var("rep_tier_period") }}') || ' (not ranked)'
     end
-        || '; score ' || {{ format_number('tier_score', 2) }} || ' -> ' || rep_tier
+        || case
+            when is_rankable and not is_ranked
+                then '; team ' || coalesce(team, 'unassigned') || ' has ' || team_rankable || ' comparable rep(s), fewer than '
+                     || {{ var('rep_tier_min_team_size') }} || ' (rep_tier_min_team_size): not ranked -> ' || rep_tier
+            else '; score ' || {{ number_text('tier_score', 2) }} || ' -> ' || rep_tier
+           end
         || '; tenure ' || coalesce(tenure_months || ' months', 'unknown') as tier_reason
 from final

@@ -1,9 +1,12 @@
 {{ config(**history_config(previous=[
-    {'key': 'account_id', 'value': 'tier', 'previous': 'previous_tier', 'changed': 'is_tier_changed'}])) }}
+    {'key': 'account_id', 'value': 'tier', 'previous': 'previous_tier', 'changed': 'is_tier_changed'}],
+    first_snapshot='is_first_snapshot')) }}
 -- Customer tier list (客户分层): one row per account per as-of date (history).
 -- previous_tier is the account's tier at the latest earlier as-of date in this table
 -- (NULL when the account was not in that run), filled in by a post-hook over the
 -- whole history so it does not depend on the order the dates ran in (macros/history.sql).
+-- is_first_snapshot: no earlier as-of date in this table, so previous_tier is NULL for
+-- every account and nothing "changed tier" (post-hook, same history rule).
 with
 
 tiers as (
@@ -49,7 +52,8 @@ final as (
         {{ r4('t.satisfaction') }} as satisfaction,
         coalesce(t.satisfaction_responses, 0) as satisfaction_responses,
         {{ r2('t.nps') }} as nps,
-        t.is_synthetic as is_account_missing_from_export
+        t.is_synthetic as is_account_missing_from_export,
+        {{ first_snapshot_expr() }} as is_first_snapshot   -- post-hook keeps it right on backfills
     from tiers as t
     left join reps as r on r.rep_id = t.owner_rep_id
 )

@@ -1,7 +1,9 @@
 {{ config(**history_config()) }}
 -- Funnel per as-of date (history) at company / team / rep level (see int_funnel):
 -- reached counts deals only (reached(1) = deals in the window); unconverted leads
--- are reported on the stage-1 row in leads_reached / reached_incl_leads.
+-- are reported on the stage-1 row in leads_reached / reached_incl_leads. A bottleneck
+-- is only flagged on a stage that loses deals (conversion below 100 % and below var
+-- funnel_bottleneck_max_conversion); none when every stage converts fully.
 with
 
 funnel as (
@@ -19,7 +21,7 @@ final as (
         leads_reached,
         reached_incl_leads,
         reached_next,
-        {{ r4('conversion_rate') }} as conversion_rate,
+        conversion_rate,   -- rounded by r4 in int_funnel
         is_bottleneck_candidate,
         is_bottleneck
     from funnel

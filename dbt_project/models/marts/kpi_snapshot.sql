@@ -1,9 +1,12 @@
-{{ config(**history_config()) }}
+{{ config(**history_config(first_snapshot_kpi='is_first_snapshot')) }}
 -- KPI snapshot (long format) per as-of date (history): for every roll-up
 -- (company / region / team / manager / rep / tier) and key:
 --   <metric>_mtd / _qtd / _t90d  the current month, quarter and trailing 90 days
 --   open_deals, open_pipeline, weighted_pipeline, overdue_deals, stale_deals   open snapshot
 --   accounts, accounts_tier_a..d, accounts_past_service_level                   owned accounts
+--   is_first_snapshot (company / all only): 1 when no earlier as-of date is in this
+--                table (nothing to compare with: no previous tier / stage, no change
+--                counted), else 0; kept right on backfills by a post-hook
 -- Definitions: int_performance. period_type / period_start / period_end say which
 -- window a period KPI covers (NULL for snapshot KPIs).
 {%- set period_kpis = ['bookings', 'won_count', 'lost_count', 'win_rate', 'win_rate_amount',
@@ -95,10 +98,19 @@ snapshot_long as (
     {%- endfor %}
 ),
 
+first_snapshot as (
+    select
+        'company' as level, 'all' as level_key, 'is_first_snapshot' as kpi,
+        cast(null as {{ dbt.type_string() }}) as period_type, cast(null as date) as period_start, cast(null as date) as period_end,
+        cast(case when {{ first_snapshot_expr() }} then 1 else 0 end as {{ type_double() }}) as value
+),
+
 unioned as (
     select * from period_long
     union all
     select * from snapshot_long
+    union all
+    select * from first_snapshot
 ),
 
 final as (

@@ -1,5 +1,6 @@
 {{ config(**history_config(previous=[
-    {'key': 'rep_id', 'value': 'rep_tier', 'previous': 'previous_rep_tier', 'changed': 'is_rep_tier_changed'}])) }}
+    {'key': 'rep_id', 'value': 'rep_tier', 'previous': 'previous_rep_tier', 'changed': 'is_rep_tier_changed'}],
+    first_snapshot='is_first_snapshot')) }}
 -- Rep tier list per as-of date (history): tier, training focus, incentive band and
 -- suggested next-period target per active rep (definitions: int_rep_tiers).
 with
@@ -29,7 +30,7 @@ final as (
         {{ r4('t.win_rate') }} as win_rate,
         {{ r4('t.attainment_pct') }} as attainment_percentile,
         {{ r4('t.win_rate_pct') }} as win_rate_percentile,
-        t.tier_score,
+        t.tier_score,   -- rounded by r4 in int_rep_tiers
         t.training_focus,
         t.weakest_stage,
         {{ r4('t.weakest_stage_conversion') }} as weakest_stage_conversion,
@@ -38,7 +39,8 @@ final as (
         t.next_period_start,
         t.next_period_end,
         {{ r2('t.next_period_target') }} as next_period_target,
-        t.tier_reason
+        t.tier_reason,
+        {{ first_snapshot_expr() }} as is_first_snapshot   -- post-hook keeps it right on backfills
     from rep_tiers as t
 )
 

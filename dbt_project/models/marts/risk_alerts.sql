@@ -131,7 +131,7 @@ low_satisfaction as (
         owner_rep_id,
         owner_rep_id,
         account_id,
-        'tier ' || tier || ' account ''' || account_name || ''': satisfaction ' || {{ format_number('satisfaction', 2) }}
+        'tier ' || tier || ' account ''' || account_name || ''': satisfaction ' || {{ number_text('satisfaction', 2) }}
             || ' over ' || satisfaction_responses || ' response(s) in ' || {{ var('satisfaction_window_days') }}
             || ' days (threshold ' || {{ format_number(var('low_satisfaction_threshold'), 2) }} || ')',
         satisfaction,
