@@ -34,6 +34,7 @@ def test_backfill_equals_nightly_runs(tmp_path: Path, dbt_manifest: Path) -> Non
     try:
         for table in HISTORICAL:
             dates = [str(r[0]) for r in con.execute(f'select distinct as_of_date from "{table}" order by 1').fetchall()]
-            assert dates == DATES, table
+            # the first as-of date has nothing to compare with: transitions start with the second
+            assert dates == (DATES[1:] if table == "lifecycle_transitions" else DATES), table
     finally:
         con.close()

@@ -27,6 +27,7 @@ TYPES = {
     "as_of_date": "DATE", "period_start": "DATE", "stage_order": "INTEGER", "reached": "BIGINT",
     "accounts": "BIGINT", "won_count": "BIGINT", "lost_count": "BIGINT", "activity_count": "BIGINT",
     "days_since_last_activity": "BIGINT", "service_level_days": "INTEGER", "is_past_service_level": "BOOLEAN",
+    "is_first_snapshot": "BOOLEAN", "is_change": "BOOLEAN",
     "is_bottleneck": "BOOLEAN", "over_capacity": "BOOLEAN", "tier_a_accounts": "BIGINT",
     "tier_b_accounts": "BIGINT", "tier_c_accounts": "BIGINT", "tier_d_accounts": "BIGINT",
 }
@@ -68,7 +69,7 @@ def build_serving(path: Path, seed: int = 7, alerts: bool = True) -> Path:
         for f in LIFECYCLE:
             for t in rnd.sample(LIFECYCLE, 2) + [f]:
                 data["lifecycle_transitions"].append(dict(as_of_date=day, from_stage=f, to_stage=t,
-                                                          accounts=rnd.randint(1, 12)))
+                                                          accounts=rnd.randint(1, 12), is_change=f != t))
         for rep_id, name, manager, team in REPS:
             attainment = None if manager is None else round(rnd.uniform(0.3, 1.8), 3)
             data["rep_tier_list"].append(dict(

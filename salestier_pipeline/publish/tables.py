@@ -8,6 +8,7 @@ CONTRACT: dict[str, tuple[str, ...]] = {
         "as_of_date", "account_id", "account_name", "source_system", "owner_rep_id", "owner_name", "tier",
         "previous_tier", "value_band", "intent_band", "tier_reason", "lifecycle_stage", "days_since_last_activity",
         "service_level_days", "is_past_service_level", "open_pipeline", "weighted_pipeline", "bookings_365d",
+        "is_first_snapshot",
     ),
     "customer_segments": (
         "account_id", "industry", "size_band", "region", "abc_class", "rfm_recency_score", "rfm_frequency_score",
@@ -17,7 +18,7 @@ CONTRACT: dict[str, tuple[str, ...]] = {
         "as_of_date", "account_id", "lifecycle_stage", "previous_stage", "first_purchase_date",
         "last_purchase_date", "days_since_last_purchase",
     ),
-    "lifecycle_transitions": ("as_of_date", "from_stage", "to_stage", "accounts"),
+    "lifecycle_transitions": ("as_of_date", "from_stage", "to_stage", "accounts", "is_change"),
     "opportunities": (
         "opportunity_id", "source_system", "account_id", "owner_rep_id", "amount", "stage", "furthest_stage",
         "is_won", "is_lost", "is_open", "probability", "created_at", "close_date",
