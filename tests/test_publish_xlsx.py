@@ -35,7 +35,7 @@ EVIL = '=HYPERLINK("http://example.invalid/x","click")'
 CUSTOMER_TYPES = {
     "as_of_date": "DATE", "days_since_last_activity": "BIGINT", "service_level_days": "INTEGER",
     "is_past_service_level": "BOOLEAN", "open_pipeline": "DOUBLE", "weighted_pipeline": "DOUBLE",
-    "bookings_365d": "DOUBLE",
+    "bookings_365d": "DOUBLE", "is_first_snapshot": "BOOLEAN",
 }
 REP_TYPES = {"as_of_date": "DATE", "next_period_target": "DOUBLE"}
 
@@ -50,7 +50,7 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], r
 def _customer(as_of: dt.date, account: str, name: str, owner: str, owner_name: str, tier: str,
               reason: str = "value H, intent H") -> tuple:
     return (as_of, account, name, "zoho", owner, owner_name, tier, None, "H", "H", reason, "active", 12, 30,
-            False, 1000.0, 500.0, 25000.0)
+            False, 1000.0, 500.0, 25000.0, False)
 
 
 @pytest.fixture()
