@@ -19,6 +19,7 @@ from salestier_pipeline.publish.tables import HISTORICAL, MARTS_SCHEMA, PUBLISHE
 
 # Readable by DuckDB >= 1.2, which current BI drivers (JDBC / ODBC / Python) ship.
 SERVING_STORAGE_VERSION = "v1.2.0"
+ATTACH_SERVING = "ATTACH ? AS serving (STORAGE_VERSION 'v1.2.0')"  # the version above, spelled out: no SQL is built
 
 
 def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, int]:
@@ -28,7 +29,7 @@ def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = 
     counts: dict[str, int] = {}
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
-        con.execute(f"ATTACH ? AS serving (STORAGE_VERSION '{SERVING_STORAGE_VERSION}')", [str(target)])
+        con.execute(ATTACH_SERVING, [str(target)])
         for table in tables:
             name = quote_identifier(table)  # published table names are the contract's, quoted
             con.execute(f"CREATE TABLE serving.main.{name} AS "  # noqa: S608 - identifiers only
@@ -50,10 +51,11 @@ def write_parquet_dir(serving_file: Path, target_dir: Path, tables: tuple[str, .
         for table in tables:
             select = f"SELECT * FROM {quote_identifier(table)} ORDER BY ALL"  # noqa: S608 - an identifier only
             if table in HISTORICAL:
-                con.execute(f"COPY ({select}) TO ? (FORMAT parquet, PARTITION_BY (as_of_date), "
+                con.execute(f"COPY ({select}) TO ? (FORMAT parquet, PARTITION_BY (as_of_date), "  # noqa: S608 - select: an identifier
                             "FILENAME_PATTERN 'data_{i}')", [str(target_dir / table)])
             else:
-                con.execute(f"COPY ({select}) TO ? (FORMAT parquet)", [str(target_dir / f"{table}.parquet")])
+                con.execute(f"COPY ({select}) TO ? (FORMAT parquet)",  # noqa: S608 - select: an identifier
+                            [str(target_dir / f"{table}.parquet")])
     finally:
         con.close()
 
