@@ -37,7 +37,8 @@ CUSTOMER_TYPES = {
     "is_past_service_level": "BOOLEAN", "open_pipeline": "DOUBLE", "weighted_pipeline": "DOUBLE",
     "bookings_365d": "DOUBLE", "is_first_snapshot": "BOOLEAN",
 }
-REP_TYPES = {"as_of_date": "DATE", "next_period_target": "DOUBLE"}
+LEADERBOARD = ("attainment", None, "CNY")  # leaderboard_basis, leaderboard_rank, currency
+REP_TYPES = {"as_of_date": "DATE", "next_period_target": "DOUBLE", "leaderboard_rank": "BIGINT"}
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], rows: list[tuple]) -> None:
@@ -50,7 +51,7 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], r
 def _customer(as_of: dt.date, account: str, name: str, owner: str, owner_name: str, tier: str,
               reason: str = "value H, intent H") -> tuple:
     return (as_of, account, name, "zoho", owner, owner_name, tier, None, "H", "H", reason, "active", 12, 30,
-            False, 1000.0, 500.0, 25000.0, False)
+            False, 1000.0, 500.0, 25000.0, False, "CNY")
 
 
 @pytest.fixture()
@@ -67,10 +68,11 @@ def serving(tmp_path: Path) -> Path:
         _customer(old, "zoho:1", "Old name", "R1", "王芳", "B"),
     ])
     _create(con, "rep_tier_list", REP_TYPES, [
-        (AS_OF, "M1", "李经理", None, "华东一部", "core", "coaching", "no target", None, "manager"),
-        (AS_OF, "R1", "王芳", "M1", "华东一部", "top", "none", ">=120%", 120000.0, "attainment 130%"),
-        (AS_OF, "R2", "Ann Lee", "M1", "华东一部", "developing", "+closing", "<80%", 80000.0, "attainment 60%"),
-        (old, "R1", "王芳", "M1", "华东一部", "core", "none", "100-120%", 100000.0, "old"),
+        (AS_OF, "M1", "李经理", None, "华东一部", "core", "coaching", "no target", None, "manager", *LEADERBOARD),
+        (AS_OF, "R1", "王芳", "M1", "华东一部", "top", "none", ">=120%", 120000.0, "attainment 130%", *LEADERBOARD),
+        (AS_OF, "R2", "Ann Lee", "M1", "华东一部", "developing", "+closing", "<80%", 80000.0, "attainment 60%",
+         *LEADERBOARD),
+        (old, "R1", "王芳", "M1", "华东一部", "core", "none", "100-120%", 100000.0, "old", *LEADERBOARD),
     ])
     con.close()
     return path
@@ -100,7 +102,7 @@ def test_customer_workbook_sheets_header_panes_and_filter(serving: Path, tmp_pat
     assert {ws.cell(r, col["manager_name"]).value for r in range(2, 6)} == {"李经理"}
     assert ws.cell(2, col["as_of_date"]).value == dt.datetime(2026, 3, 31)
     assert ws.cell(2, col["is_past_service_level"]).value is False
-    assert ws.cell(2, col["open_pipeline"]).number_format == "#,##0"
+    assert ws.cell(2, col["open_pipeline"]).number_format == '#,##0" CNY"', "the currency next to every amount"
     summary = book["汇总 Summary"]
     assert summary.freeze_panes == "F2"
     rows = list(summary.iter_rows(min_row=2, values_only=True))
@@ -205,7 +207,7 @@ def hostile_serving(tmp_path: Path) -> Path:
     rows.append(_customer(AS_OF, "zoho:long", "长" * 40_000 + "END", "R1", "＠王芳", "B", "＋reason"))
     _create(con, "customer_tier_list", CUSTOMER_TYPES, rows)
     _create(con, "rep_tier_list", REP_TYPES, [
-        (AS_OF, "R1", "＠王芳", None, "＝team", "top", "－focus", ">=120%", 1.0, "ok"),
+        (AS_OF, "R1", "＠王芳", None, "＝team", "top", "－focus", ">=120%", 1.0, "ok", *LEADERBOARD),
     ])
     con.close()
     return path

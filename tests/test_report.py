@@ -27,13 +27,14 @@ TYPES = {
     "as_of_date": "DATE", "period_start": "DATE", "stage_order": "INTEGER", "reached": "BIGINT",
     "accounts": "BIGINT", "won_count": "BIGINT", "lost_count": "BIGINT", "activity_count": "BIGINT",
     "days_since_last_activity": "BIGINT", "service_level_days": "INTEGER", "is_past_service_level": "BOOLEAN",
-    "is_first_snapshot": "BOOLEAN", "is_change": "BOOLEAN",
+    "is_first_snapshot": "BOOLEAN", "is_change": "BOOLEAN", "leaderboard_rank": "BIGINT",
     "is_bottleneck": "BOOLEAN", "over_capacity": "BOOLEAN", "tier_a_accounts": "BIGINT",
     "tier_b_accounts": "BIGINT", "tier_c_accounts": "BIGINT", "tier_d_accounts": "BIGINT",
 }
 DOUBLES = {"open_pipeline", "weighted_pipeline", "bookings_365d", "conversion_rate", "value", "win_rate",
            "avg_deal_size", "sales_cycle_days", "owned_value", "load_vs_team_median", "bookings", "target_amount",
-           "attainment", "pipeline_coverage", "satisfaction", "next_period_target"}
+           "attainment", "pipeline_coverage", "satisfaction", "next_period_target", "amount_at_stake",
+           "amount_original"}
 REPORT_TABLES = ("customer_tier_list", "lifecycle_transitions", "rep_performance", "rep_tier_list",
                  "funnel_conversion", "kpi_snapshot", "win_analysis", "rep_allocation", "risk_alerts")
 REPS = [("M1", "李经理", None, "华东销售一部"), ("R1", "王芳", "M1", "华东销售一部"),
@@ -77,7 +78,7 @@ def build_serving(path: Path, seed: int = 7, alerts: bool = True) -> Path:
                 rep_tier="core" if attainment is None else "top" if attainment > 1.2 else
                 "developing" if attainment < 0.8 else "core",
                 training_focus="negotiation", incentive_band=">=120%", next_period_target=300000.0,
-                tier_reason="attainment"))
+                tier_reason="attainment", leaderboard_basis="attainment", currency="CNY"))
             data["rep_performance"].append(dict(
                 as_of_date=day, rep_id=rep_id, rep_name=name, manager_rep_id=manager, team=team, region="CN",
                 period_type="trailing_90d", period_start=day - dt.timedelta(days=89), bookings=rnd.randint(1, 90) * 1e4,
@@ -104,7 +105,8 @@ def build_serving(path: Path, seed: int = 7, alerts: bool = True) -> Path:
         for kpi, _, kind in TREND_KPIS:
             base = {"money": 1e6, "pct": 0.4, "ratio": 3.0, "int": 40}[kind]
             data["kpi_snapshot"].append(dict(as_of_date=day, level="company", level_key="all", kpi=kpi,
-                                             value=base * (1 + 0.1 * n) * rnd.uniform(0.9, 1.1)))
+                                             value=base * (1 + 0.1 * n) * rnd.uniform(0.9, 1.1),
+                                             unit="CNY" if kind == "money" else None))
         data["kpi_snapshot"].append(dict(as_of_date=day, level="company", level_key="all", kpi="accounts",
                                          value=float(60 + n)))
         for tier in "ABCD":
@@ -157,6 +159,16 @@ def test_report_is_deterministic_self_contained_and_escaped(serving: Path) -> No
     assert "&lt;script&gt;" in html
     for needle in ("http://", "https://", "src=", "@import", "url("):
         assert needle not in html.replace('xmlns="http://www.w3.org/2000/svg"', ""), needle
+
+
+def test_every_money_figure_names_its_currency(serving: Path) -> None:
+    """The marts' currency (kpi_snapshot.unit) follows every compact amount: cards, trends, tiers, reps."""
+    import re
+
+    html = render_report(serving)
+    amounts = re.findall(r"\d+\.\d[KMB](?: [A-Z]{3})?", html)
+    assert len(amounts) > 20
+    assert all(a.endswith(" CNY") for a in amounts), [a for a in amounts if not a.endswith(" CNY")][:5]
 
 
 def test_one_file_per_as_of_date(serving: Path, tmp_path: Path) -> None:

@@ -8,6 +8,16 @@
 -#}
 {% macro reporting_currency() -%}'{{ var("reporting_currency") | upper }}'{%- endmacro %}
 
+{#- an amount in text, with the reporting currency next to it ('1200.00 USD'); NULL stays NULL -#}
+{% macro money_text(expr) -%}
+    ({{ number_text(expr, 2) }} || ' ' || {{ reporting_currency() }})
+{%- endmacro %}
+
+{#- the unit of a KPI in kpi_snapshot: the reporting currency for money KPIs, else NULL -#}
+{% macro kpi_unit(kpi, money_kpis) -%}
+    cast({{ reporting_currency() if kpi in money_kpis else 'null' }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
 {% macro join_fx(alias, currency_expr, date_expr) -%}
     left join {{ ref('int_fx_rates') }} as {{ alias }}_fx
         on {{ alias }}_fx.currency = upper(coalesce({{ currency_expr }}, {{ reporting_currency() }}))

@@ -26,6 +26,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
+from salestier_pipeline.assets.dbt_warnings import enrich_warnings
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings
@@ -158,7 +159,8 @@ def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     target = run_target_path(root, context.run.run_id)
     try:
         args = dbt_build_args(context.partition_key, settings.reporting_currency)
-        yield from dbt.cli(args, context=context, target_path=target).stream()
+        invocation = dbt.cli(args, context=context, target_path=target)
+        yield from enrich_warnings(invocation.stream(), invocation.manifest, settings.warehouse)
     finally:
         removed = prune_target_runs(root, keep, current=target)
         if removed:

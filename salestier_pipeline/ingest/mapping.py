@@ -32,6 +32,9 @@ from salestier_pipeline.profiles.loader import ColumnSpec
 from salestier_pipeline.schema import column_rules, critical_columns, module_columns, raw_columns
 
 MAX_MAGNITUDE_ENV = "SALESTIER_MAX_MAGNITUDE"
+# Modules whose rows carry a currency, and the money column whose cells may name it ("¥1,200", "USD 5");
+# the cell's code, else the currency column, else the profile's default_currency fills `currency`.
+CURRENCY_OF: dict[str, str] = {"opportunities": "amount", "orders": "amount", "accounts": "annual_revenue"}
 
 
 def max_magnitude() -> float:
@@ -183,7 +186,7 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
                  f"{column} beyond ±{limit:g} ({MAX_MAGNITUDE_ENV})")
         if column in non_negative:
             flag((parsed.values < 0).fillna(False).astype(bool), column, header, f"negative {column}")
-        if cur is not None and column == "amount":
+        if cur is not None and column == CURRENCY_OF.get(module):
             currency = cur
 
     for column, value in spec.constants.items():
@@ -192,7 +195,7 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
         if column in match.columns and column not in spec.constants:
             header = match.columns[column]
             flag(_text(rows[header]).isna().astype(bool), column, header, f"missing {column}")
-    if "currency" in types and module in ("opportunities", "orders"):
+    if "currency" in types and module in CURRENCY_OF:
         given = out["currency"] if "currency" in out else pd.Series(pd.NA, index=rows.index, dtype="string")
         detected = currency if currency is not None else pd.Series(pd.NA, index=rows.index, dtype="string")
         out["currency"] = given.fillna(detected).fillna(profile.default_currency or pd.NA)

@@ -57,25 +57,27 @@ MAX_ALERT_ROWS = 150
 
 # ---------------------------------------------------------------- formatting
 
-def fmt_money(value: float | None) -> str:
-    """Compact amounts (1.2M, 350K): the report compares magnitudes, the XLSX carries exact figures."""
+def fmt_money(value: float | None, currency: str = "") -> str:
+    """Compact amounts with their currency (1.2M USD, 350K USD): the report compares magnitudes, the XLSX
+    carries exact figures."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    unit = f" {currency}" if currency else ""
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(value) >= size:
-            return f"{value / size:.1f}{suffix}"
-    return f"{value:.0f}"
+            return f"{value / size:.1f}{suffix}{unit}"
+    return f"{value:.0f}{unit}"
 
 
 def fmt_pct(value: float | None) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value * 100:.1f}%"
 
 
-def fmt_value(value: float | None, kind: str) -> str:
+def fmt_value(value: float | None, kind: str, currency: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if kind == "money":
-        return fmt_money(value)
+        return fmt_money(value, currency)
     if kind == "pct":
         return fmt_pct(value)
     return f"{value:.2f}" if kind == "ratio" else f"{value:,.0f}"
@@ -359,7 +361,8 @@ def sankey(flows: Sequence[tuple[str, str, float]], label: str) -> str:
     return svg(WIDTH, top + height + 12, "".join(parts), label)
 
 
-def line_chart(points: Sequence[tuple[dt.date, float]], title: str, kind: str, as_of: dt.date) -> str:
+def line_chart(points: Sequence[tuple[dt.date, float]], title: str, kind: str, as_of: dt.date,
+               currency: str = "") -> str:
     """Small-multiple trend: line + dots over the snapshot history, last value called out."""
     w, h, x0, x1, y0, y1 = 300, 150, 14, 286, 44, 122
     parts = [text(x0, 16, title, 12, weight="bold")]
@@ -389,16 +392,16 @@ def line_chart(points: Sequence[tuple[dt.date, float]], title: str, kind: str, a
     for (x, y), (d, v) in zip(coords, points, strict=True):
         r = 4.5 if d == as_of else 3
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="#3a7dc9" stroke="#fff" stroke-width="1.5">'
-                     f"<title>{d.isoformat()}: {escape(fmt_value(v, kind))}</title></circle>")
-    last = fmt_value(values[-1], kind)
+                     f"<title>{d.isoformat()}: {escape(fmt_value(v, kind, currency))}</title></circle>")
+    last = fmt_value(values[-1], kind, currency)
     parts.append(text(x1, 16, last, 15, "end", INK, "bold"))
     if len(values) > 1:
         change = values[-1] - values[-2]
-        if fmt_value(abs(change), kind) == fmt_value(0.0, kind):
+        if fmt_value(abs(change), kind, currency) == fmt_value(0.0, kind, currency):
             change = 0.0
         good, bad = ("#d73027", "#1a9850") if title in LOWER_IS_BETTER else ("#1a9850", "#d73027")
         arrow, colour = ("▲", good) if change > 0 else ("▼", bad) if change < 0 else ("■", MUTED)
-        parts.append(text(x1, 32, f"{arrow} {fmt_value(abs(change), kind)} vs prev.", 10, "end", colour))
+        parts.append(text(x1, 32, f"{arrow} {fmt_value(abs(change), kind, currency)} vs prev.", 10, "end", colour))
     parts.append(text(x0, h - 8, points[0][0].isoformat(), 10, "start", MUTED))
     if len(points) > 1:
         parts.append(text(x1, h - 8, points[-1][0].isoformat(), 10, "end", MUTED))
@@ -436,6 +439,13 @@ def card(title: str, hint: str, body: str, wide: bool = False) -> str:
     return f'<section class="{cls}"><h2>{escape(title)}</h2><p class="hint">{escape(hint)}</p>{body}</section>'
 
 
+def report_currency(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
+    """The currency the marts published their money in (kpi_snapshot.unit of the money KPIs)."""
+    row = con.execute("SELECT max(unit) FROM kpi_snapshot WHERE as_of_date = ? AND kpi = 'open_pipeline'",
+                      [as_of]).fetchone()
+    return (row[0] if row else None) or ""
+
+
 def company_kpis(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, list[tuple[dt.date, float]]]:
     """Company-level KPI history up to as_of: kpi -> [(date, value)] in date order."""
     series: dict[str, list[tuple[dt.date, float]]] = {}
@@ -446,7 +456,7 @@ def company_kpis(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, li
     return series
 
 
-def kpi_cards(series: dict[str, list[tuple[dt.date, float]]], as_of: dt.date, alerts: int) -> str:
+def kpi_cards(series: dict[str, list[tuple[dt.date, float]]], as_of: dt.date, alerts: int, currency: str = "") -> str:
     """Headline numbers with the change since the previous snapshot."""
     out = []
     for kpi, label, kind in CARD_KPIS:
@@ -457,21 +467,22 @@ def kpi_cards(series: dict[str, list[tuple[dt.date, float]]], as_of: dt.date, al
             change = value - points[-2][1]
             cls = "up" if change > 0 else "down" if change < 0 else "flat"
             sign = "+" if change > 0 else "−" if change < 0 else "±"
-            delta = f'<span class="delta {cls}">{sign}{escape(fmt_value(abs(change), kind))}</span>'
+            delta = f'<span class="delta {cls}">{sign}{escape(fmt_value(abs(change), kind, currency))}</span>'
         out.append(f'<div class="kpi"><div class="kpi-label">{escape(label)}</div>'
-                   f'<div class="kpi-value">{escape(fmt_value(value, kind))}{delta}</div></div>')
+                   f'<div class="kpi-value">{escape(fmt_value(value, kind, currency))}{delta}</div></div>')
     out.append(f'<div class="kpi alert"><div class="kpi-label">预警 Alerts</div>'
                f'<div class="kpi-value">{alerts:,}</div></div>')
     return '<div class="kpis">' + "".join(out) + "</div>"
 
 
-def tier_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
+def tier_section(con: duckdb.DuckDBPyConnection, as_of: dt.date, currency: str = "") -> str:
     tiers = query(con, """
         SELECT tier, count(*) AS accounts, sum(open_pipeline) AS pipeline, sum(bookings_365d) AS bookings
         FROM customer_tier_list WHERE as_of_date = ? GROUP BY tier ORDER BY tier NULLS LAST""", [as_of])
     total = sum(t["accounts"] for t in tiers)
     segments = [(t["tier"] or "?", t["accounts"], TIER_COLOURS.get(t["tier"], GREY),
-                 f"商机 pipeline {fmt_money(_num(t['pipeline']))} · 成交 bookings {fmt_money(_num(t['bookings']))}")
+                 f"商机 pipeline {fmt_money(_num(t['pipeline']), currency)} · "
+                 f"成交 bookings {fmt_money(_num(t['bookings']), currency)}")
                 for t in tiers]
     moves = query(con, """
         SELECT coalesce(previous_tier, 'new') AS prev, tier, count(*) AS n FROM customer_tier_list
@@ -546,8 +557,8 @@ def lifecycle_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
 def rep_rows(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> Rows:
     """Rep tier list joined to the trailing-90-day performance row of the same as-of date."""
     return query(con, """
-        SELECT r.rep_id, r.rep_name, r.team, r.rep_tier, r.incentive_band, p.attainment, p.bookings, p.win_rate,
-               p.satisfaction
+        SELECT r.rep_id, r.rep_name, r.team, r.rep_tier, r.incentive_band, r.leaderboard_basis, p.attainment,
+               p.bookings, p.win_rate, p.satisfaction
         FROM rep_tier_list r
         LEFT JOIN (SELECT * FROM rep_performance WHERE as_of_date = ? AND period_type = 'trailing_90d'
                    QUALIFY row_number() OVER (PARTITION BY rep_id ORDER BY period_start DESC) = 1) p
@@ -555,9 +566,11 @@ def rep_rows(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> Rows:
         WHERE r.as_of_date = ? ORDER BY r.rep_id""", [as_of, as_of])
 
 
-def leaderboard_section(reps: Rows) -> str:
-    """Attainment by rep tier; with no targets at all, bookings instead (attainment stays empty, never 0)."""
-    by_bookings = not any(_num(r["attainment"]) is not None for r in reps)
+def leaderboard_section(reps: Rows, currency: str = "") -> str:
+    """Attainment by rep tier; with no targets at all, bookings instead (attainment stays empty, never 0).
+
+    Which of the two is the mart's decision (rep_tier_list.leaderboard_basis)."""
+    by_bookings = any(r["leaderboard_basis"] == "bookings" for r in reps)
     measure = "bookings" if by_bookings else "attainment"
     bars: list[Bar | str] = []
     missing = [] if by_bookings else [r["rep_name"] or r["rep_id"] for r in reps if _num(r["attainment"]) is None]
@@ -569,7 +582,7 @@ def leaderboard_section(reps: Rows) -> str:
         bars.append(zh)
         for r in group:
             name = f'{r["rep_name"] or r["rep_id"]} · {r["team"] or ""}'
-            bookings, win_rate = fmt_money(_num(r["bookings"])), fmt_pct(_num(r["win_rate"]))
+            bookings, win_rate = fmt_money(_num(r["bookings"]), currency), fmt_pct(_num(r["win_rate"]))
             shown = bookings if by_bookings else fmt_pct(r["attainment"])
             bars.append(Bar(name, _num(r[measure]), REP_TIER_COLOURS.get(tier, GREY), shown,
                             f"赢单率 {win_rate}" if by_bookings else f"{bookings} · 赢单率 {win_rate}",
@@ -603,7 +616,7 @@ def satisfaction_section(con: duckdb.DuckDBPyConnection, as_of: dt.date, reps: R
                 body)
 
 
-def win_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
+def win_section(con: duckdb.DuckDBPyConnection, as_of: dt.date, currency: str = "") -> str:
     figures = []
     for dimension, title in DIMENSIONS:
         rows = query(con, """
@@ -622,7 +635,7 @@ def win_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
             bars.append(Bar(r["dimension_value"] or "(未知 unknown)", rate, colour, fmt_pct(rate),
                             f'赢 {r["won_count"]} / 输 {r["lost_count"]}',
                             f'{r["dimension_value"]}: win rate {fmt_pct(rate)}, {r["won_count"]} won / '
-                            f'{r["lost_count"]} lost, avg deal {fmt_money(_num(r["avg_deal_size"]))}'))
+                            f'{r["lost_count"]} lost, avg deal {fmt_money(_num(r["avg_deal_size"]), currency)}'))
         chart = hbar_chart(bars, f"Win rate by {dimension}", avg, f"平均 avg {fmt_pct(avg)}")
         more = f" (前 10 / top 10 of {len(rows)})" if len(rows) > 10 else ""
         figures.append(f'<div class="sub"><h3>{escape(title)}{escape(more)}</h3>{figure("win_" + dimension, chart)}'
@@ -661,8 +674,8 @@ def allocation_section(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
                 body)
 
 
-def trend_section(series: dict[str, list[tuple[dt.date, float]]], as_of: dt.date) -> str:
-    charts = "".join(figure(f"kpi_{kpi}", line_chart(series.get(kpi, []), label, kind, as_of))
+def trend_section(series: dict[str, list[tuple[dt.date, float]]], as_of: dt.date, currency: str = "") -> str:
+    charts = "".join(figure(f"kpi_{kpi}", line_chart(series.get(kpi, []), label, kind, as_of, currency))
                      for kpi, label, kind in TREND_KPIS)
     dates = sorted({d for points in series.values() for d, _ in points})
     hint = f"公司层面 KPI，{len(dates)} 个快照 company KPIs over {len(dates)} snapshot(s)"
@@ -760,12 +773,13 @@ def render_report(serving_db: Path, as_of: dt.date | None = None) -> str:
         if day is None:
             raise ValueError(f"{serving_db}: customer_tier_list is empty, nothing to report")
         series = company_kpis(con, day)
+        currency = report_currency(con, day)
         reps = rep_rows(con, day)
         alerts, alert_count = alert_section(con, day)
         sections = [
-            tier_section(con, day), funnel_section(con, day), lifecycle_section(con, day),
-            leaderboard_section(reps), satisfaction_section(con, day, reps), allocation_section(con, day),
-            win_section(con, day), trend_section(series, day), alerts,
+            tier_section(con, day, currency), funnel_section(con, day), lifecycle_section(con, day),
+            leaderboard_section(reps, currency), satisfaction_section(con, day, reps), allocation_section(con, day),
+            win_section(con, day, currency), trend_section(series, day, currency), alerts,
         ]
     finally:
         con.close()
@@ -777,7 +791,7 @@ def render_report(serving_db: Path, as_of: dt.date | None = None) -> str:
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f'<header><h1>{escape(title)}</h1><div class="sub">截至 as of {day.isoformat()} · '
         "客户分层、漏斗、生命周期、销售排行、预警 tiers, funnel, lifecycle, reps, alerts</div></header>"
-        f'<main>{kpi_cards(series, day, alert_count)}<div class="grid">{"".join(sections)}</div></main>'
+        f'<main>{kpi_cards(series, day, alert_count, currency)}<div class="grid">{"".join(sections)}</div></main>'
         "<footer>SalesTier · 离线静态报告 offline static report · 数据来自 data from serving/salestier.duckdb"
         "</footer></body></html>\n"
     )

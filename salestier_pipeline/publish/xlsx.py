@@ -81,6 +81,7 @@ class Sheet:
     fills: dict[str, dict[str, str]]
     freeze_columns: int = 0
     total_row: tuple[Any, ...] | None = None
+    currency: str | None = None  # money cells show it next to the figure (the marts' `currency` column)
 
 
 def safe_text(value: str) -> str:
@@ -136,6 +137,14 @@ def _latest(con: duckdb.DuckDBPyConnection, table: str) -> dt.date | None:
     return con.table(table).aggregate("max(as_of_date)").fetchall()[0][0]
 
 
+def _currency(con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date) -> str | None:
+    """The currency the mart's money columns are in (its `currency` column), None for an older table."""
+    if "currency" not in _columns(con, table):
+        return None
+    rel = con.table(table).filter(duckdb.ColumnExpression("as_of_date") == duckdb.ConstantExpression(as_of))
+    return rel.aggregate("max(currency)").fetchall()[0][0]
+
+
 def _ordered(lead: Sequence[str], available: Sequence[str]) -> list[str]:
     """Lead columns first (when present), then the rest in table order."""
     return [c for c in lead if c in available] + [c for c in available if c not in lead]
@@ -172,9 +181,10 @@ def customer_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Shee
     total = ("合计 Total", None, None, None, None, *(
         sum(r[i] or 0 for r in summary) for i in range(5, len(summary_columns))))
     tier_header_fill = {f"tier_{t.lower()}_accounts": fill for t, fill in TIER_FILLS.items()}
+    currency = _currency(con, "customer_tier_list", as_of)
     return [
-        Sheet("汇总 Summary", summary_columns, summary, {"__header__": tier_header_fill}, 5, total),
-        Sheet("客户 Customers", columns, rows, {"tier": TIER_FILLS, "previous_tier": TIER_FILLS}, 8),
+        Sheet("汇总 Summary", summary_columns, summary, {"__header__": tier_header_fill}, 5, total, currency),
+        Sheet("客户 Customers", columns, rows, {"tier": TIER_FILLS, "previous_tier": TIER_FILLS}, 8, None, currency),
     ]
 
 
@@ -202,9 +212,11 @@ def rep_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Sheet]:
         [as_of])
     total = ("合计 Total", None, None, *(sum(r[i] or 0 for r in summary) for i in range(3, len(summary_columns))))
     header_fill = {f"{t}_reps": fill for t, fill in REP_TIER_FILLS.items()}
+    currency = _currency(con, "rep_tier_list", as_of)
     return [
-        Sheet("汇总 Summary", summary_columns, summary, {"__header__": header_fill}, 3, total),
-        Sheet("销售 Reps", columns, rows, {"rep_tier": REP_TIER_FILLS, "previous_rep_tier": REP_TIER_FILLS}, 5),
+        Sheet("汇总 Summary", summary_columns, summary, {"__header__": header_fill}, 3, total, currency),
+        Sheet("销售 Reps", columns, rows, {"rep_tier": REP_TIER_FILLS, "previous_rep_tier": REP_TIER_FILLS}, 5, None,
+              currency),
     ]
 
 
@@ -248,24 +260,25 @@ class _Formats:
         return self.cache[key]
 
 
-def _number_format(column: str, value: Any) -> str | None:
+def _number_format(column: str, value: Any, currency: str | None = None) -> str | None:
     if isinstance(value, dt.datetime):
         return "yyyy-mm-dd hh:mm"
     if isinstance(value, dt.date):
         return "yyyy-mm-dd"
     if column in MONEY_COLUMNS:
-        return "#,##0"
+        code = "".join(ch for ch in (currency or "") if ch.isalnum())  # a literal inside a number format
+        return f'#,##0" {code}"' if code else "#,##0"
     if column in PERCENT_COLUMNS:
         return "0.0%"
     return None
 
 
 def write_cell(ws: Any, row: int, col: int, value: Any, column: str, formats: _Formats,
-               fill: str | None = None, bold: bool = False) -> bool:
+               fill: str | None = None, bold: bool = False, currency: str | None = None) -> bool:
     """Write one value with an explicit type: text is always a string cell, never a formula or URL.
 
     Returns True when the text was too long for a cell and was cut (see fit_cell)."""
-    fmt = formats.get(_number_format(column, value), fill, bold)
+    fmt = formats.get(_number_format(column, value, currency), fill, bold)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
@@ -307,14 +320,14 @@ def write_sheet(book: xlsxwriter.Workbook, sheet: Sheet, formats: _Formats) -> l
     for r, values in enumerate(sheet.rows, start=1):
         for col, (column, value) in enumerate(zip(sheet.columns, values, strict=True)):
             fill = sheet.fills.get(column, {}).get(value) if isinstance(value, str) else None
-            if write_cell(ws, r, col, value, column, formats, fill):
+            if write_cell(ws, r, col, value, column, formats, fill, currency=sheet.currency):
                 cut.append(f"sheet '{sheet.name}' cell {xl_rowcol_to_cell(r, col)} ({column}): "
                            f"{len(str(value)):,} characters cut to {MAX_CELL_CHARS:,} (XLSX cell limit)")
     last = len(sheet.rows)
     if sheet.total_row is not None:
         last += 1
         for col, (column, value) in enumerate(zip(sheet.columns, sheet.total_row, strict=True)):
-            write_cell(ws, last, col, value, column, formats, None, bold=True)
+            write_cell(ws, last, col, value, column, formats, None, bold=True, currency=sheet.currency)
     for col, width in enumerate(column_widths(sheet)):
         ws.set_column(col, col, width)
     ws.freeze_panes(1, sheet.freeze_columns)

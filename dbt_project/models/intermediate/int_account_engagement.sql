@@ -1,5 +1,9 @@
 -- Intent inputs per account (SPEC §5.1): open pipeline and its furthest stage,
 -- activities in the short / long windows, days since the last activity.
+-- A source without any activity export has no engagement signal at all:
+-- has_activity_export is false and the last activity stays NULL (the CRM's own
+-- "last activity" field is read only alongside an activity export), so tiers and
+-- service levels say "not measured" instead of "never contacted".
 with
 
 accounts as (
@@ -28,6 +32,10 @@ won_deals as (
     group by account_id
 ),
 
+activity_sources as (
+    select distinct source_system from {{ ref('stg_crm__activities') }}
+),
+
 activity as (
     select
         account_id,
@@ -51,11 +59,15 @@ final as (
         coalesce(act.activities_long, 0) as activities_90d,
         -- the CRM's own "last activity" field counts too (Fxiaoke 最后跟进时间)
         -- (the later of the two, either one when the other is missing)
-        {{ greatest_non_null([
-            'act.last_logged_activity_at',
-            'case when cast(a.crm_last_activity_at as date) <= ' ~ as_of() ~ ' then a.crm_last_activity_at end',
-        ]) }} as last_activity_at
+        s.source_system is not null as has_activity_export,
+        case when s.source_system is not null then
+            {{ greatest_non_null([
+                'act.last_logged_activity_at',
+                'case when cast(a.crm_last_activity_at as date) <= ' ~ as_of() ~ ' then a.crm_last_activity_at end',
+            ]) }}
+        end as last_activity_at
     from accounts as a
+    left join activity_sources as s on s.source_system = a.source_system
     left join open_deals as o on o.account_id = a.account_id
     left join won_deals as w on w.account_id = a.account_id
     left join activity as act on act.account_id = a.account_id

@@ -2,6 +2,9 @@
 -- deals / orders / feedback naming an account the export does not have.
 -- Owner: the account's CRM owner resolved to the roster, else the owner of the
 -- account's most recent deal. Size band from employees, else annual revenue.
+-- annual_revenue is in the reporting currency (converted at the as-of date's rate, like
+-- open deals); annual_revenue_original / currency_original keep what the export said.
+-- is_owner_unknown: the export names an owner the roster does not know (a warning lists them).
 with
 
 exported as (
@@ -44,7 +47,8 @@ latest_deal_owner as (
 deal_attributes as (
     -- what deals say about their account (exports without an accounts file): the latest deal
     -- that carries any of it; an accounts export, when present, wins
-    select account_id, account_industry, account_region, account_type, account_employees, account_annual_revenue
+    select account_id, account_industry, account_region, account_type, account_employees, account_annual_revenue,
+           account_currency
     from (
         select
             r.account_id,
@@ -53,6 +57,7 @@ deal_attributes as (
             o.account_type,
             o.account_employees,
             o.account_annual_revenue,
+            o.currency as account_currency,
             row_number() over (
                 partition by r.account_id
                 order by o.modified_at desc nulls last, o.created_at desc nulls last, r.opportunity_id desc
@@ -67,7 +72,7 @@ deal_attributes as (
     where pick = 1
 ),
 
-unioned as (
+combined as (
     select
         e.account_id,
         e.source_system,
@@ -75,9 +80,11 @@ unioned as (
         e.account_name,
         e.owner_name,
         {{ resolved_rep('e') }} as crm_owner_rep_id,
+        coalesce(e.owner_id, e.owner_name) is not null and {{ resolved_rep('e') }} is null as is_owner_unknown,
         coalesce(e.industry, da.account_industry) as industry,
         coalesce(e.employees, da.account_employees) as employees,
-        coalesce(e.annual_revenue, da.account_annual_revenue) as annual_revenue,
+        coalesce(e.annual_revenue, da.account_annual_revenue) as annual_revenue_original,
+        case when e.annual_revenue is not null then e.currency else da.account_currency end as revenue_currency,
         coalesce(e.region, da.account_region) as region,
         e.crm_rating,
         coalesce(e.account_type, da.account_type) as account_type,
@@ -96,13 +103,21 @@ unioned as (
         s.source_system,
         null,
         coalesce(s.account_name, s.match_key),
-        null, null,
-        da.account_industry, da.account_employees, da.account_annual_revenue, da.account_region,
+        null, null, false,
+        da.account_industry, da.account_employees, da.account_annual_revenue, da.account_currency, da.account_region,
         null, da.account_type,
         null, null, null,
         true
     from synthetic as s
     left join deal_attributes as da on da.account_id = s.account_id
+),
+
+unioned as (
+    select
+        c.*,
+        {{ to_reporting('c.annual_revenue_original', 'c', 'c.revenue_currency', as_of()) }} as annual_revenue
+    from combined as c
+    {{ join_fx('c', 'c.revenue_currency', as_of()) }}
 ),
 
 sized as (
@@ -134,9 +149,12 @@ final as (
             when d.owner_rep_id is not null then 'latest_deal_owner'
         end as owner_source,
         u.owner_name as crm_owner_name,
+        u.is_owner_unknown,
         u.industry,
         u.employees,
         u.annual_revenue,
+        u.annual_revenue_original,
+        upper(coalesce(u.revenue_currency, {{ reporting_currency() }})) as currency_original,
         u.region,
         u.crm_rating,
         u.account_type,

@@ -7,7 +7,10 @@
 --                deal) + engagement points (2: >= engagement_high_activities_short
 --                activities in the short window; 1: >= engagement_medium_activities_long
 --                in the long window); >= intent_high_min_points -> H,
---                >= intent_medium_min_points -> M, else L
+--                >= intent_medium_min_points -> M, else L. A source without an activity
+--                export has no engagement signal: its pipeline points count double (the
+--                signal that exists carries the whole 0-4 scale), days since contact and
+--                is_past_service_level stay NULL, and tier_reason says so.
 --   tier:        tier_matrix(value_band, intent_band)
 --   service level: service_levels.service_level_days of the tier; is_past_service_level
 --                when the days since the last contact (never contacted: since the
@@ -65,6 +68,7 @@ joined as (
         e.activities_90d,
         e.last_activity_at,
         e.days_since_last_activity,
+        e.has_activity_export,
         lc.lifecycle_stage,
         lc.first_purchase_date,
         lc.last_purchase_date,
@@ -80,6 +84,7 @@ joined as (
             else 0
         end as pipeline_points,
         case
+            when not e.has_activity_export then null
             when e.activities_30d >= {{ var('engagement_high_activities_short') }} then 2
             when e.activities_90d >= {{ var('engagement_medium_activities_long') }} then 1
             else 0
@@ -94,16 +99,22 @@ joined as (
     left join satisfaction as sat on sat.account_id = a.account_id
 ),
 
+pointed as (
+    select
+        *,
+        coalesce(pipeline_points + engagement_points, 2 * pipeline_points) as intent_points
+    from joined
+),
+
 banded as (
     select
         *,
-        pipeline_points + engagement_points as intent_points,
         case
-            when pipeline_points + engagement_points >= {{ var('intent_high_min_points') }} then 'H'
-            when pipeline_points + engagement_points >= {{ var('intent_medium_min_points') }} then 'M'
+            when intent_points >= {{ var('intent_high_min_points') }} then 'H'
+            when intent_points >= {{ var('intent_medium_min_points') }} then 'M'
             else 'L'
         end as intent_band
-    from joined
+    from pointed
 ),
 
 tiered as (
@@ -112,11 +123,11 @@ tiered as (
         m.tier,
         sl.service_level_days,
         -- days since the last contact; never contacted -> days since the account was created
-        coalesce(
+        case when b.has_activity_export then coalesce(
             b.days_since_last_activity,
             case when cast(b.created_at as date) <= {{ as_of() }}
                  then {{ days_between('b.created_at', as_of()) }} end
-        ) as days_since_contact
+        ) end as days_since_contact
     from banded as b
     left join {{ ref('tier_matrix') }} as m
         on m.value_band = b.value_band and m.intent_band = b.intent_band
@@ -126,12 +137,14 @@ tiered as (
 final as (
     select
         *,
-        -- never contacted and no creation date: past its service level
-        coalesce(days_since_contact > service_level_days, true) as is_past_service_level,
+        -- never contacted and no creation date: past its service level; no activity
+        -- export: not measured (NULL)
+        case when has_activity_export
+             then coalesce(days_since_contact > service_level_days, true) end as is_past_service_level,
         'value ' || value_band || ': '
         || case
             when abc_class is not null
-                then 'ABC ' || abc_class || ' (' || {{ number_text('purchases_365d', 2) }} || ' purchases in '
+                then 'ABC ' || abc_class || ' (' || {{ money_text('purchases_365d') }} || ' purchases in '
                      || {{ var('rfm_window_days') }} || ' d, ' || {{ number_text('100 * monetary_share', 1) }} || '% of total)'
             else 'no purchase in ' || {{ var('rfm_window_days') }} || ' d, size band ' || size_band
                  || coalesce(' (' || employees || ' employees)', '')
@@ -140,13 +153,17 @@ final as (
         || case
             when open_deals > 0
                 then ' (' || open_deals || ' open, furthest ' || max_open_stage
-                     || ', weighted ' || {{ number_text('weighted_pipeline', 2) }} || ')'
+                     || ', weighted ' || {{ money_text('weighted_pipeline') }} || ')'
             else ' (no open deal)'
            end
-        || ' + engagement ' || engagement_points
-        || ' (' || activities_30d || ' activities in ' || {{ var('engagement_short_days') }} || ' d, '
-        || activities_90d || ' in ' || {{ var('engagement_long_days') }} || ' d, '
-        || coalesce('last ' || days_since_last_activity || ' d ago', 'no activity') || ')'
+        || case
+            when has_activity_export
+                then ' + engagement ' || engagement_points
+                     || ' (' || activities_30d || ' activities in ' || {{ var('engagement_short_days') }} || ' d, '
+                     || activities_90d || ' in ' || {{ var('engagement_long_days') }} || ' d, '
+                     || coalesce('last ' || days_since_last_activity || ' d ago', 'no activity') || ')'
+            else ' x 2; engagement not measured (no activity export for source ' || source_system || ')'
+           end
         || ' -> tier ' || tier
         || '; satisfaction '
         || case

@@ -103,6 +103,7 @@ joined as (
         c.is_void,
         c.reached_order as current_order,
         coalesce(d.probability, c.default_probability) as raw_probability,
+        d.probability as probability_exported,
         cast(coalesce(d.created_at, lead.lead_created_at) as date) as created_date,
         coalesce(d.created_at, lead.lead_created_at) as created_at,
         d.close_date,
@@ -212,6 +213,7 @@ final as (
             when w.is_lost then 0.0
             else least(greatest(coalesce(w.raw_probability, 0.0), 0.0), 100.0)
         end as probability,
+        w.probability_exported,
         w.created_at,
         w.created_date,
         w.close_date,

@@ -36,6 +36,7 @@ final as (
     from tiers
 )
 
-select * from final
+-- every money figure of a row is in its currency: the reporting currency (var reporting_currency)
+select *, {{ reporting_currency() }} as currency from final
 {{ keep_newest_filter() }}
 order by account_id

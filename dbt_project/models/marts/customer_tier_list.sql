@@ -39,6 +39,7 @@ final as (
         cast(t.last_activity_at as date) as last_activity_date,
         t.days_since_last_activity,
         t.days_since_contact,
+        t.has_activity_export,
         t.service_level_days,
         t.is_past_service_level,
         t.open_deals,
@@ -58,5 +59,6 @@ final as (
     left join reps as r on r.rep_id = t.owner_rep_id
 )
 
-select * from final
+-- every money figure of a row is in its currency: the reporting currency (var reporting_currency)
+select *, {{ reporting_currency() }} as currency from final
 order by account_id

@@ -7,12 +7,14 @@
 --   is_first_snapshot (company / all only): 1 when no earlier as-of date is in this
 --                table (nothing to compare with: no previous tier / stage, no change
 --                counted), else 0; kept right on backfills by a post-hook
+--   unit         the reporting currency for money KPIs (var reporting_currency), else NULL
 -- Definitions: int_performance. period_type / period_start / period_end say which
 -- window a period KPI covers (NULL for snapshot KPIs).
 {%- set period_kpis = ['bookings', 'won_count', 'lost_count', 'win_rate', 'win_rate_amount',
                        'avg_deal_size', 'sales_cycle_days', 'activity_count', 'target_amount',
                        'attainment', 'pipeline_coverage', 'sales_velocity', 'satisfaction', 'nps'] %}
 {%- set snapshot_kpis = ['open_deals', 'open_pipeline', 'weighted_pipeline', 'overdue_deals', 'stale_deals'] %}
+{%- set money_kpis = ['bookings', 'avg_deal_size', 'target_amount', 'sales_velocity', 'open_pipeline', 'weighted_pipeline'] %}
 {%- set suffix = {'month': 'mtd', 'quarter': 'qtd', 'trailing_90d': 't90d'} %}
 with
 
@@ -68,7 +70,8 @@ period_long as (
             {%- for p, s in suffix.items() %} when '{{ p }}' then '{{ kpi }}_{{ s }}'{% endfor %}
         end as kpi,
         period_type, period_start, period_end,
-        cast({{ kpi }} as {{ type_double() }}) as value
+        cast({{ kpi }} as {{ type_double() }}) as value,
+        {{ kpi_unit(kpi, money_kpis) }} as unit
     from performance
     {%- if not loop.last %}
     union all
@@ -81,7 +84,8 @@ snapshot_long as (
     select distinct
         level, level_key, '{{ kpi }}' as kpi,
         cast(null as {{ dbt.type_string() }}) as period_type, cast(null as date) as period_start, cast(null as date) as period_end,
-        cast({{ kpi }} as {{ type_double() }}) as value
+        cast({{ kpi }} as {{ type_double() }}) as value,
+        {{ kpi_unit(kpi, money_kpis) }} as unit
     from performance
     where period_type = 'trailing_90d'
     union all
@@ -90,7 +94,8 @@ snapshot_long as (
     select
         level, level_key, '{{ kpi }}',
         null, null, null,
-        cast({{ kpi }} as {{ type_double() }})
+        cast({{ kpi }} as {{ type_double() }}),
+        {{ kpi_unit(kpi, money_kpis) }}
     from account_kpis
     {%- if not loop.last %}
     union all
@@ -102,7 +107,8 @@ first_snapshot as (
     select
         'company' as level, 'all' as level_key, 'is_first_snapshot' as kpi,
         cast(null as {{ dbt.type_string() }}) as period_type, cast(null as date) as period_start, cast(null as date) as period_end,
-        cast(case when {{ first_snapshot_expr() }} then 1 else 0 end as {{ type_double() }}) as value
+        cast(case when {{ first_snapshot_expr() }} then 1 else 0 end as {{ type_double() }}) as value,
+        {{ kpi_unit('is_first_snapshot', money_kpis) }} as unit
 ),
 
 unioned as (
@@ -120,6 +126,7 @@ final as (
         level_key,
         kpi,
         {{ r4('value') }} as value,
+        unit,
         period_type,
         period_start,
         period_end

@@ -181,6 +181,7 @@ select
     accounts_owned,
     {{ r2('owned_value') }} as owned_value,
     {{ r2('owned_open_pipeline') }} as owned_open_pipeline,
+    {{ reporting_currency() }} as currency,
     {{ r2('load') }} as load,
     {{ r2('team_median_load') }} as team_median_load,
     {{ r4('load_vs_team_median') }} as load_vs_team_median,

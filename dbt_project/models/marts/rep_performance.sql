@@ -78,5 +78,6 @@ final as (
     where r.rep_id is not null or p.level_key = 'unassigned'
 )
 
-select * from final
+-- every money figure of a row is in its currency: the reporting currency (var reporting_currency)
+select *, {{ reporting_currency() }} as currency from final
 order by rep_id, period_type, period_start

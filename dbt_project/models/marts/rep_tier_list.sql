@@ -3,6 +3,9 @@
     first_snapshot='is_first_snapshot')) }}
 -- Rep tier list per as-of date (history): tier, training focus, incentive band and
 -- suggested next-period target per active rep (definitions: int_rep_tiers).
+-- Leaderboard: reps rank by attainment when any rep has a target this period, else by
+-- bookings (leaderboard_basis says which; attainment stays NULL without a target, never 0);
+-- tied reps share a rank; a rep without the measure has no rank.
 with
 
 rep_tiers as (
@@ -42,7 +45,21 @@ final as (
         t.tier_reason,
         {{ first_snapshot_expr() }} as is_first_snapshot   -- post-hook keeps it right on backfills
     from rep_tiers as t
-)
+),
 
-select * from final
+based as (
+    select
+        *,
+        case when count(attainment) over () > 0 then 'attainment' else 'bookings' end as leaderboard_basis
+    from final
+),
+
+{%- set measure = "case when leaderboard_basis = 'attainment' then attainment else bookings end" %}
+select
+    *,
+    case when {{ measure }} is not null
+         then rank() over (order by {{ measure }} desc nulls last) end as leaderboard_rank,
+    -- every money figure of a row is in its currency: the reporting currency (var reporting_currency)
+    {{ reporting_currency() }} as currency
+from based
 order by rep_id

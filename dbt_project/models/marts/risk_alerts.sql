@@ -20,10 +20,6 @@ rules as (
     select * from {{ ref('alert_rules') }}
 ),
 
-sources_with_activities as (
-    select distinct source_system from {{ ref('stg_crm__activities') }}
-),
-
 stale_deal as (
     select
         'stale_deal' as alert_type,
@@ -35,7 +31,7 @@ stale_deal as (
         opportunity_id as entity_key,
         'open deal ''' || coalesce(opportunity_name, opportunity_id) || ''' at ' || coalesce(stage, 'unmapped stage') || ': ' || days_since_touch
             || ' days since the last activity or stage change (limit ' || stale_days || ' days at this stage); amount '
-            || coalesce({{ format_number('amount_value', 2) }}, 'not set') as detail,
+            || coalesce({{ money_text('amount_value') }}, 'not set') as detail,
         cast(days_since_touch as {{ type_double() }}) as metric_value,
         cast(stale_days as {{ type_double() }}) as threshold
     from deals
@@ -53,7 +49,7 @@ overdue_deal as (
         opportunity_id,
         'deal ''' || coalesce(opportunity_name, opportunity_id) || ''' expected to close on ' || cast(close_date as {{ dbt.type_string() }}) || ', '
             || {{ days_between('close_date', as_of()) }} || ' days ago, still open at ' || coalesce(stage, 'unmapped stage')
-            || '; amount ' || coalesce({{ format_number('amount_value', 2) }}, 'not set'),
+            || '; amount ' || coalesce({{ money_text('amount_value') }}, 'not set'),
         cast({{ days_between('close_date', as_of()) }} as {{ type_double() }}),
         0.0
     from deals
@@ -77,7 +73,6 @@ neglected_account as (
         cast(service_level_days as {{ type_double() }})
     from accounts
     where is_past_service_level
-      and source_system in (select source_system from sources_with_activities)
 ),
 
 no_activity_export as (
@@ -96,7 +91,7 @@ no_activity_export as (
         cast(count(*) as {{ type_double() }}),
         cast(null as {{ type_double() }})
     from accounts
-    where source_system not in (select source_system from sources_with_activities)
+    where not has_activity_export
     group by source_system
 ),
 
@@ -115,7 +110,7 @@ at_risk_high_value as (
             || cast(cast({{ dbt.dateadd('day', var('lifecycle_active_days') + 1, 'a.last_purchase_date') }} as date) as {{ dbt.type_string() }})
             || ': last purchase ' || a.days_since_last_purchase || ' days ago (' || cast(a.last_purchase_date as {{ dbt.type_string() }})
             || '; active up to ' || {{ var('lifecycle_active_days') }} || ' days), '
-            || {{ format_number('coalesce(a.purchases_365d, 0)', 2) }} || ' purchased in the last ' || {{ var('rfm_window_days') }} || ' days',
+            || {{ money_text('coalesce(a.purchases_365d, 0)') }} || ' purchased in the last ' || {{ var('rfm_window_days') }} || ' days',
         cast(a.days_since_last_purchase as {{ type_double() }}),
         {{ var('lifecycle_active_days') }}.0
     from accounts as a
@@ -171,8 +166,8 @@ revenue_concentration as (
         'company',
         'top {{ var("concentration_top_n") }} of ' || accounts_with_bookings || ' accounts hold '
             || {{ format_number('100 * top_bookings / total_bookings', 1) }} || '% of bookings in the last '
-            || {{ var('rfm_window_days') }} || ' days (' || {{ format_number('top_bookings', 2) }} || ' of '
-            || {{ format_number('total_bookings', 2) }} || '; threshold '
+            || {{ var('rfm_window_days') }} || ' days (' || {{ money_text('top_bookings') }} || ' of '
+            || {{ money_text('total_bookings') }} || '; threshold '
             || {{ format_number(100 * var('concentration_max_share'), 1) }} || '%)',
         top_bookings / total_bookings,
         {{ var('concentration_max_share') }}
@@ -211,7 +206,7 @@ low_coverage as (
         rep_id,
         rep_id,
         period_type || ' from ' || cast(period_start as {{ dbt.type_string() }}) || ': pipeline due '
-            || {{ format_number('pipeline_due', 2) }} || ' / remaining target ' || {{ format_number('remaining_target', 2) }}
+            || {{ money_text('pipeline_due') }} || ' / remaining target ' || {{ money_text('remaining_target') }}
             || ' = coverage ' || {{ format_number('pipeline_coverage', 2) }} || ' < 1 / win rate '
             || {{ format_number('reference_win_rate', 2) }} || ' = ' || {{ format_number('1 / reference_win_rate', 2) }},
         pipeline_coverage,
@@ -316,5 +311,6 @@ final as (
     from kept
 )
 
-select * from final
+-- every money figure of a row is in its currency: the reporting currency (var reporting_currency)
+select *, {{ reporting_currency() }} as currency from final
 order by alert_type, alert_id

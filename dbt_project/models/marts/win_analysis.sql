@@ -103,5 +103,6 @@ final as (
     from combined
 )
 
-select * from final
+-- every money figure of a row is in its currency: the reporting currency (var reporting_currency)
+select *, {{ reporting_currency() }} as currency from final
 order by dimension, dimension_value

@@ -18,6 +18,7 @@ renamed as (
         nullif(trim(industry), '') as industry,
         employees,
         annual_revenue,
+        nullif(trim(currency), '') as currency,
         nullif(trim(region), '') as region,
         crm_rating,
         account_type,
