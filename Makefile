@@ -9,15 +9,24 @@ export DAGSTER_HOME ?= $(abspath $(SALESTIER_HOME))/dagster
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install system-deps manifest run test bench determinism lint dev clean
+.PHONY: install system-deps manifest run test bench determinism lint dev clean lock
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the pinned environment of requirements.lock, then the project itself without resolving anything.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e ".[dev]"
 	touch $@
+
+# Re-pin after a dependency change in pyproject.toml: resolve in a scratch venv, freeze it.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e ".[dev]"
+	{ head -2 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 # Debian packages some tests need (Chromium, PostgreSQL 15, CJK fonts); idempotent, root only when missing.
 system-deps:
@@ -35,11 +44,11 @@ test: system-deps manifest
 	$(BIN)/pytest
 
 bench: manifest
-	$(BIN)/python -m salestier_pipeline.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 # The published tables must not depend on the thread count: the demo at 10x, DuckDB threads 1, 2 and 4.
 determinism: manifest
-	$(BIN)/python -m salestier_pipeline.determinism $(DETERMINISM_ARGS)
+	$(BIN)/python -m tools.determinism $(DETERMINISM_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

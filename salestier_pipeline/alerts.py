@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from salestier_pipeline.redact import redact, redact_data
 from salestier_pipeline.settings import Settings
@@ -150,9 +149,9 @@ def report_from_events(run_id: str, job: str, partition: str | None, entries: It
         event = entry.dagster_event
         if event is None:
             continue
-        if event.event_type == DagsterEventType.STEP_FAILURE:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             steps.append({"step": event.step_key or "?", "error": _step_error(event.event_specific_data, home)})
-        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 checks.append({
@@ -161,7 +160,7 @@ def report_from_events(run_id: str, job: str, partition: str | None, entries: It
                     "severity": evaluation.severity.value,
                     "text": _check_text(evaluation),
                 })
-        elif event.event_type == DagsterEventType.RUN_FAILURE and run_error is None:
+        elif event.event_type == dg.DagsterEventType.RUN_FAILURE and run_error is None:
             error = getattr(event.event_specific_data, "error", None)
             run_error = _error_text(error, home) if error is not None else _cut(entry.message)
     return FailureReport(run_id, job, partition, steps, checks, run_error)
@@ -171,7 +170,7 @@ def failure_report(instance: dg.DagsterInstance, run_id: str, home: Path | None 
     """Read one run's failures from the Dagster instance (home: named in a disk-full cause)."""
     run = instance.get_run_by_id(run_id)
     entries = instance.all_logs(run_id, of_type={
-        DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION, DagsterEventType.RUN_FAILURE,
+        dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION, dg.DagsterEventType.RUN_FAILURE,
     })
     job = run.job_name if run else "?"
     partition = run.tags.get(PARTITION_TAG) if run else None

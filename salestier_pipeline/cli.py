@@ -135,13 +135,11 @@ def reap_and_alert(instance: dg.DagsterInstance, settings: Settings) -> list[str
 
 def _fail_own_live_runs(instance: dg.DagsterInstance) -> str:
     """After a storage error, mark this process's unfinished run failed if storage still allows; its id or '-'."""
-    from dagster._core.storage.dagster_run import RunsFilter
-
     from salestier_pipeline.runs import LIVE_STATUSES, PID_TAG
 
     run_id = "-"
     try:
-        for run in instance.get_runs(filters=RunsFilter(statuses=LIVE_STATUSES, tags={PID_TAG: str(os.getpid())})):
+        for run in instance.get_runs(filters=dg.RunsFilter(statuses=LIVE_STATUSES, tags={PID_TAG: str(os.getpid())})):
             run_id = run.run_id
             instance.report_run_failed(run, message="run storage failed: disk full")
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

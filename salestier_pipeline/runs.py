@@ -14,12 +14,11 @@ import os
 import socket
 
 import dagster as dg
-from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
 LAUNCHER_TAG = "salestier/launcher"
 PID_TAG = "salestier/pid"
 HOST_TAG = "salestier/host"
-LIVE_STATUSES = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]
+LIVE_STATUSES = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED]
 
 
 def reaped_message(pid: int) -> str:
@@ -43,7 +42,7 @@ def _alive(pid: int) -> bool:
 def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """Fail and free the pool slots of our runs whose process no longer exists on this host; returns their ids."""
     reaped = []
-    runs = instance.get_runs(filters=RunsFilter(statuses=LIVE_STATUSES, tags={LAUNCHER_TAG: "cli"}))
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=LIVE_STATUSES, tags={LAUNCHER_TAG: "cli"}))
     for run in runs:
         if run.tags.get(HOST_TAG) != socket.gethostname():
             continue

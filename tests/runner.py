@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -39,3 +40,9 @@ def start_salestier(home: Path, *args: str, as_of: str | None = None,
 def file_bytes(root: Path) -> dict[str, bytes]:
     """Every file under the served outputs, for byte-for-byte comparisons."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """A private copy of a SalesTier home (landing, raw, warehouse, serving, Dagster storage)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.events import DagsterEventType
 
 from salestier_pipeline.alerts import FailureReport, send_alert
 from salestier_pipeline.settings import Settings
@@ -108,7 +107,7 @@ def test_failure_sensor_alerts_daemon_runs_but_not_cli_runs(failed_run: FailedRu
     log = tmp_path / "logs" / "alerts.log"
     with dg.DagsterInstance.get() as instance:
         cli_run = instance.get_run_by_id(failed_run.webhook.posts[0]["run_id"])
-        event = instance.all_logs(cli_run.run_id, of_type=DagsterEventType.RUN_FAILURE)[0].dagster_event
+        event = instance.all_logs(cli_run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
         daemon_run = cli_run.with_tags({k: v for k, v in cli_run.tags.items() if k != LAUNCHER_TAG})
         for run in (cli_run, daemon_run):
             context = dg.build_run_status_sensor_context(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from salestier_pipeline import bench
-from salestier_pipeline.bench import (
+from tools import bench
+from tools.bench import (
     MB,
     Sample,
     ScaleResult,

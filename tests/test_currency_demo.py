@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from salestier_pipeline.publish.fingerprint import table_fingerprints
-from tests.runner import ROOT, file_bytes, run_salestier
+from salestier_pipeline.quality.fingerprint import table_fingerprints
+from tests.runner import ROOT, copy_home, file_bytes, run_salestier
 
 SEED = ROOT / "dbt_project" / "seeds" / "fx_rates.csv"
 CHINA_TEAM = "华东销售一部"
@@ -45,12 +45,9 @@ def to_usd(amount: float | Decimal, currency: str, on: dt.date) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> Path:
-    home = tmp_path_factory.mktemp("currency")
-    assert run_salestier(home, "demo", "--scale", "0.2").returncode == 0
-    run = run_salestier(home, "run")
-    assert run.returncode == 0, run.stderr[-4000:]
-    return home
+def demo(published_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's published demo, copied: two tests here run the pipeline again."""
+    return copy_home(published_demo, tmp_path_factory.mktemp("currency") / "home")
 
 
 def _rows(db: Path, sql: str, params: list | None = None) -> list[dict]:

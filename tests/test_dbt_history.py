@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from salestier_pipeline.publish.tables import HISTORICAL  # noqa: E402
+from salestier_pipeline.publish.tables import HISTORICAL, PUBLISHED_TABLES  # noqa: E402
 from tests.fixtures.raw_fixture import AS_OF_1, AS_OF_2, IN_ORDER, REVERSED, dbt_runs  # noqa: E402
 
 
@@ -53,9 +53,17 @@ def assert_same(a: pd.DataFrame, b: pd.DataFrame, what: str, as_of: str | None =
     assert ra == rb, f"{what}: {len(ra)} vs {len(rb)} rows; first difference {first_difference}"
 
 
-def test_historical_tables_are_the_ones_keyed_by_as_of_date(in_order):
-    for table in HISTORICAL:
-        assert "as_of_date" in in_order["d1"][table].columns, table
+def test_history_tables_keep_every_date_and_the_others_only_the_latest(in_order):
+    """After 2024-06-30 then 2024-07-15: a history table holds both dates, a latest-only one just the last."""
+    for table in PUBLISHED_TABLES:
+        frame = in_order["d2"][table]
+        dates = {str(d)[:10] for d in frame["as_of_date"].dropna()} if "as_of_date" in frame.columns else set()
+        if table in HISTORICAL:
+            # a first snapshot has no lifecycle transitions, so that table starts at the second date
+            expected = {AS_OF_2} if table == "lifecycle_transitions" else {AS_OF_1, AS_OF_2}
+            assert dates == expected, (table, dates)
+        else:
+            assert dates <= {AS_OF_2}, (table, dates)
 
 
 def test_out_of_order_runs_give_the_same_history(in_order, reversed_order):

@@ -23,9 +23,20 @@ def test_definitions_load_with_groups_checks_and_schedule(dbt_manifest: Path) ->
     checks = graph.asset_check_keys
     assert len(checks) >= 300
     assert all(graph.get_check_spec(c).description for c in checks), "every check says what it checks"
-    assert {"ids_unique_per_export", "stage_in_map", "probability_0_100"} <= {
-        c.name for c in checks if c.asset_key.to_user_string() == "raw/opportunities"}
-    assert "customer_tier_list__one_row_per_grain" in {
+    raw_checks = {c.name: graph.get_check_spec(c) for c in checks
+                  if c.asset_key.to_user_string() == "raw/opportunities"}
+    assert set(raw_checks) == {"ids_unique_per_export", "dates_not_after_export", "probability_0_100",
+                               "record_count_band"}  # GX: what ingest cannot guarantee
+    assert raw_checks["ids_unique_per_export"].blocking and not raw_checks["probability_0_100"].blocking
+    # the raw checks that need a map or a seed are dbt tests on the raw sources, shown on that map / seed
+    by_name = {c.name: c for c in checks}
+    assert {n: (by_name[n].asset_key.to_user_string(), graph.get_check_spec(by_name[n]).blocking)
+            for n in ("stage_in_map", "status_in_map", "score_within_scale")} == {
+        "stage_in_map": ("intermediate/int_stage_map", True),
+        "status_in_map": ("intermediate/int_status_map", True),
+        "score_within_scale": ("seeds/feedback_scales", True),
+    }
+    assert "customer_tier_list__copied_intact" in {
         c.name for c in checks if c.asset_key.to_user_string() == "serving/salestier_duckdb"}
     assert any(c.asset_key.to_user_string() == "customer_tier_list" for c in checks)
 

@@ -7,24 +7,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from salestier_pipeline.publish.fingerprint import table_fingerprints
 from salestier_pipeline.publish.tables import CONTRACT, HISTORICAL
-from tests.runner import run_salestier
+from salestier_pipeline.quality.fingerprint import table_fingerprints
+from tests.runner import copy_home, run_salestier
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    demo = run_salestier(home, "demo", "--scale", "0.2")
-    assert demo.returncode == 0, demo.stderr
-    return home
+def demo_home(published_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This file runs the pipeline again: on its own copy of the session's published demo."""
+    return copy_home(published_demo, tmp_path_factory.mktemp("e2e") / "home")
 
 
 @pytest.mark.slow
 def test_full_run_publishes_every_table_and_is_idempotent(demo_home: Path) -> None:
-    first = run_salestier(demo_home, "run")
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
-    log = first.stdout + first.stderr
+    log = (demo_home / "run.log").read_text(encoding="utf-8")
     assert "Calculating Metrics" not in log and "it/s]" not in log, "GX drew progress bars in the run log"
     serving = demo_home / "serving" / "salestier.duckdb"
     con = duckdb.connect(str(serving), read_only=True)

@@ -9,8 +9,9 @@ import duckdb
 import openpyxl
 import pytest
 
+from salestier_pipeline.ingest.layout import file_key
 from salestier_pipeline.ingest.manifest import build_manifest
-from salestier_pipeline.ingest.run import FileResult, IngestError, file_key, ingest_module
+from salestier_pipeline.ingest.run import FileResult, IngestError, ingest_module
 from salestier_pipeline.profiles import load_profiles
 
 AS_OF = "2026-11-27"

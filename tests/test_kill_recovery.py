@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from salestier_pipeline.publish.fingerprint import table_fingerprints
+from salestier_pipeline.quality.fingerprint import table_fingerprints
 from tests.runner import run_salestier, start_salestier
 
 

@@ -14,10 +14,11 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from salestier_pipeline.formulas import is_formula_like
-from salestier_pipeline.publish.tables import CONTRACT
 from salestier_pipeline.publish.tier_lists import write_tier_lists
 from salestier_pipeline.publish.xlsx import (
+    CUSTOMER_SUMMARY_COLUMNS,
     MAX_CELL_CHARS,
+    REP_SUMMARY_COLUMNS,
     REP_TIER_FILLS,
     TIER_FILLS,
     TRUNCATION_MARKER,
@@ -28,51 +29,87 @@ from salestier_pipeline.publish.xlsx import (
     write_rep_tier_xlsx,
     write_tier_workbooks,
 )
+from tests.fixtures.serving_marts import contract, create_mart, sql_logic
 
 AS_OF = dt.date(2026, 3, 31)
 EVIL = '=HYPERLINK("http://example.invalid/x","click")'
-
-CUSTOMER_TYPES = {
-    "as_of_date": "DATE", "days_since_last_activity": "BIGINT", "service_level_days": "INTEGER",
-    "is_past_service_level": "BOOLEAN", "open_pipeline": "DOUBLE", "weighted_pipeline": "DOUBLE",
-    "bookings_365d": "DOUBLE", "is_first_snapshot": "BOOLEAN",
-}
-LEADERBOARD = ("attainment", None, "CNY")  # leaderboard_basis, leaderboard_rank, currency
-REP_TYPES = {"as_of_date": "DATE", "next_period_target": "DOUBLE", "leaderboard_rank": "BIGINT"}
-
-
-def _create(con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], rows: list[tuple]) -> None:
-    cols = CONTRACT[table]
-    con.execute(f"CREATE TABLE {table} (" + ", ".join(f"{c} {types.get(c, 'VARCHAR')}" for c in cols) + ")")
-    if rows:
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(cols))})", rows)
+LEADERBOARD = {"leaderboard_basis": "attainment", "leaderboard_rank": None, "currency": "CNY"}
+MANAGER = {"manager_rep_id": "M1", "manager_name": "李经理", "team": "华东一部"}
+NO_MANAGER = {"manager_rep_id": None, "manager_name": None}
 
 
 def _customer(as_of: dt.date, account: str, name: str, owner: str, owner_name: str, tier: str,
-              reason: str = "value H, intent H") -> tuple:
-    return (as_of, account, name, "zoho", owner, owner_name, tier, None, "H", "H", reason, "active", 12, 30,
-            False, 1000.0, 500.0, 25000.0, False, "CNY")
+              reason: str = "value H, intent H", manager: dict | None = None) -> dict:
+    """One customer_tier_list row; the manager and team are the mart's columns (from the roster)."""
+    return {"as_of_date": as_of, "account_id": account, "account_name": name, "source_system": "zoho",
+            "owner_rep_id": owner, "owner_name": owner_name, **(MANAGER if manager is None else manager),
+            "tier": tier, "previous_tier": None, "value_band": "H", "intent_band": "H", "tier_reason": reason,
+            "lifecycle_stage": "active", "days_since_last_activity": 12, "service_level_days": 30,
+            "is_past_service_level": False, "open_pipeline": 1000.0, "weighted_pipeline": 500.0,
+            "bookings_365d": 25000.0, "is_first_snapshot": False, "currency": "CNY"}
+
+
+def _owner_summary(as_of: dt.date, level: str, counts: tuple[int, int, int, int], owner: str | None = None,
+                   owner_name: str | None = None, manager: dict | None = None) -> dict:
+    """One customer_tier_summary row as dbt writes it (counts: A/B/C/D accounts)."""
+    accounts = sum(counts)
+    who = {**(MANAGER if manager is None else manager), "owner_rep_id": owner, "owner_name": owner_name}
+    if level == "total":
+        who = dict.fromkeys(who)
+    return {"as_of_date": as_of, "level": level, **who,
+            **{f"tier_{t.lower()}_accounts": n for t, n in zip("ABCD", counts, strict=True)},
+            "accounts": accounts, "accounts_past_service_level": 0, "open_pipeline": 1000.0 * accounts,
+            "bookings_365d": 25000.0 * accounts, "currency": "CNY"}
+
+
+def _rep(as_of: dt.date, rep_id: str, name: str, manager: dict, team: str, tier: str, focus: str, band: str,
+         target: float | None, reason: str) -> dict:
+    return {"as_of_date": as_of, "rep_id": rep_id, "rep_name": name, **manager, "team": team, "rep_tier": tier,
+            "training_focus": focus, "incentive_band": band, "next_period_target": target, "tier_reason": reason,
+            **LEADERBOARD}
+
+
+def _rep_summary(as_of: dt.date, level: str, team: str | None, manager: dict, counts: str,
+                 target: float | None) -> dict:
+    """One rep_tier_summary row as dbt writes it; counts = top / core / developing as three digits."""
+    tiers = {f"{t}_reps": int(n) for t, n in zip(REP_TIER_FILLS, counts, strict=True)}
+    return {"as_of_date": as_of, "level": level, "team": team, **manager, **tiers, "reps": sum(tiers.values()),
+            "next_period_target": target, "bookings": None, "target_amount": None, "currency": "CNY"}
 
 
 @pytest.fixture()
 def serving(tmp_path: Path) -> Path:
-    """Two reps under one manager, four accounts (one named like a formula, one in Chinese), two as-of dates."""
+    """Two reps under one manager, four accounts (one named like a formula, one in Chinese), two as-of dates,
+    and the two summary marts of those lists."""
     path = tmp_path / "salestier.duckdb"
     con = duckdb.connect(str(path))
     old = AS_OF - dt.timedelta(days=7)
-    _create(con, "customer_tier_list", CUSTOMER_TYPES, [
+    create_mart(con, "customer_tier_list", [
         _customer(AS_OF, "zoho:1", EVIL, "R1", "王芳", "A"),
         _customer(AS_OF, "zoho:2", "上海华东机械有限公司", "R1", "王芳", "B"),
         _customer(AS_OF, "zoho:3", "Acme GmbH", "R2", "Ann Lee", "C", "-no activity in 90 d"),
         _customer(AS_OF, "zoho:4", "@risk Ltd", "R2", "Ann Lee", "D"),
         _customer(old, "zoho:1", "Old name", "R1", "王芳", "B"),
     ])
-    _create(con, "rep_tier_list", REP_TYPES, [
-        (AS_OF, "M1", "李经理", None, "华东一部", "core", "coaching", "no target", None, "manager", *LEADERBOARD),
-        (AS_OF, "R1", "王芳", "M1", "华东一部", "top", "none", ">=120%", 120000.0, "attainment 130%", *LEADERBOARD),
-        (AS_OF, "R2", "Ann Lee", "M1", "华东一部", "developing", "+closing", "<80%", 80000.0, "attainment 60%",
-         *LEADERBOARD),
-        (old, "R1", "王芳", "M1", "华东一部", "core", "none", "100-120%", 100000.0, "old", *LEADERBOARD),
+    create_mart(con, "customer_tier_summary", [
+        _owner_summary(AS_OF, "owner", (1, 1, 0, 0), "R1", "王芳"),
+        _owner_summary(AS_OF, "owner", (0, 0, 1, 1), "R2", "Ann Lee"),
+        _owner_summary(AS_OF, "total", (1, 1, 1, 1)),
+        _owner_summary(old, "owner", (0, 1, 0, 0), "R1", "王芳"),
+        _owner_summary(old, "total", (0, 1, 0, 0)),
+    ])
+    manager = {"manager_rep_id": "M1", "manager_name": "李经理"}
+    create_mart(con, "rep_tier_list", [
+        _rep(AS_OF, "M1", "李经理", NO_MANAGER, "华东一部", "core", "coaching", "no target", None, "manager"),
+        _rep(AS_OF, "R1", "王芳", manager, "华东一部", "top", "none", ">=120%", 120000.0, "attainment 130%"),
+        _rep(AS_OF, "R2", "Ann Lee", manager, "华东一部", "developing", "+closing", "<80%", 80000.0, "attainment 60%"),
+        _rep(old, "R1", "王芳", manager, "华东一部", "core", "none", "100-120%", 100000.0, "old"),
+    ])
+    create_mart(con, "rep_tier_summary", [
+        _rep_summary(AS_OF, "team_manager", "华东一部", manager, "101", 200000.0),
+        _rep_summary(AS_OF, "team_manager", "华东一部", NO_MANAGER, "010", None),
+        _rep_summary(AS_OF, "total", None, NO_MANAGER, "111", 200000.0),
+        _rep_summary(old, "total", None, NO_MANAGER, "010", 100000.0),
     ])
     con.close()
     return path
@@ -94,7 +131,7 @@ def test_customer_workbook_sheets_header_panes_and_filter(serving: Path, tmp_pat
     header = _header(ws)
     assert header[:9] == ["manager_rep_id", "manager_name", "team", "owner_rep_id", "owner_name", "tier",
                           "previous_tier", "account_name", "account_id"]
-    assert set(CONTRACT["customer_tier_list"]) <= set(header)
+    assert {c for c, _ in contract("customer_tier_list")} == set(header), "every column of the mart, no other"
     assert ws.freeze_panes == "I2"
     assert ws.auto_filter.ref == f"A1:{get_column_letter(len(header))}5"
     assert ws.max_row == 5, "only the latest as-of date"
@@ -107,8 +144,15 @@ def test_customer_workbook_sheets_header_panes_and_filter(serving: Path, tmp_pat
     assert summary.freeze_panes == "F2"
     rows = list(summary.iter_rows(min_row=2, values_only=True))
     s_head = _header(summary)
-    assert [dict(zip(s_head, r, strict=True))["accounts"] for r in rows] == [2, 2, 4]
-    assert rows[-1][0] == "合计 Total"
+    assert s_head == list(CUSTOMER_SUMMARY_COLUMNS)
+    by_column = [dict(zip(s_head, r, strict=True)) for r in rows]
+    # the mart's rows of the latest date as they are: per owner, then its total row (labelled, bold)
+    assert [r["accounts"] for r in by_column] == [2, 2, 4]
+    assert [(r["owner_rep_id"], r["manager_name"]) for r in by_column[:2]] == [("R1", "李经理"), ("R2", "李经理")]
+    assert [[r[f"tier_{t}_accounts"] for t in "abcd"] for r in by_column] == [[1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 1, 1]]
+    assert rows[-1][:5] == ("合计 Total", None, None, None, None)
+    assert summary.cell(len(rows) + 1, 1).font.b and not summary.cell(2, 1).font.b
+    assert summary.cell(2, s_head.index("open_pipeline") + 1).number_format == '#,##0" CNY"'
 
 
 def test_formula_text_is_neutralised_and_never_a_formula(serving: Path, tmp_path: Path) -> None:
@@ -156,6 +200,15 @@ def test_rep_workbook(serving: Path, tmp_path: Path) -> None:
         assert _fill(ws.cell(r, col["rep_tier"])) == REP_TIER_FILLS[ws.cell(r, col["rep_tier"]).value]
     focus = {ws.cell(r, col["training_focus"]).value for r in range(2, ws.max_row + 1)}
     assert "'+closing" in focus
+    managers = {ws.cell(r, col["rep_id"]).value: ws.cell(r, col["manager_name"]).value for r in range(2, 5)}
+    assert managers == {"M1": None, "R1": "李经理", "R2": "李经理"}, "the mart's manager_name"
+    summary = book["汇总 Summary"]
+    assert summary.freeze_panes == "D2"
+    assert _header(summary) == list(REP_SUMMARY_COLUMNS)
+    rows = list(summary.iter_rows(min_row=2, values_only=True))
+    assert rows == [("华东一部", "M1", "李经理", 1, 0, 1, 2, 200000, None, None),
+                    ("华东一部", None, None, 0, 1, 0, 1, None, None, None),
+                    ("合计 Total", None, None, 1, 1, 1, 3, 200000, None, None)]
 
 
 def test_bytes_are_deterministic_and_dated(serving: Path, tmp_path: Path) -> None:
@@ -171,8 +224,8 @@ def test_bytes_are_deterministic_and_dated(serving: Path, tmp_path: Path) -> Non
 def test_empty_table_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     con = duckdb.connect(str(path))
-    _create(con, "customer_tier_list", CUSTOMER_TYPES, [])
-    _create(con, "rep_tier_list", REP_TYPES, [])
+    for table in ("customer_tier_list", "customer_tier_summary", "rep_tier_list", "rep_tier_summary"):
+        create_mart(con, table, [])
     con.close()
     assert write_tier_workbooks(path, tmp_path / "x") == {}
 
@@ -202,12 +255,21 @@ def hostile_serving(tmp_path: Path) -> Path:
     """One account per full-width prefix, one name far over the XLSX cell limit, one rep with a wide prefix."""
     path = tmp_path / "hostile.duckdb"
     con = duckdb.connect(str(path))
-    rows = [_customer(AS_OF, f"zoho:{i}", ch + 'HYPERLINK("http://example.invalid","x")', "R1", "王芳", "A")
-            for i, ch in enumerate(WIDE_PREFIXES)]
-    rows.append(_customer(AS_OF, "zoho:long", "长" * 40_000 + "END", "R1", "＠王芳", "B", "＋reason"))
-    _create(con, "customer_tier_list", CUSTOMER_TYPES, rows)
-    _create(con, "rep_tier_list", REP_TYPES, [
-        (AS_OF, "R1", "＠王芳", None, "＝team", "top", "－focus", ">=120%", 1.0, "ok", *LEADERBOARD),
+    team = {**NO_MANAGER, "team": "＝team"}
+    rows = [_customer(AS_OF, f"zoho:{i}", ch + 'HYPERLINK("http://example.invalid","x")', "R1", "王芳", "A",
+                      manager=team) for i, ch in enumerate(WIDE_PREFIXES)]
+    rows.append(_customer(AS_OF, "zoho:long", "长" * 40_000 + "END", "R1", "＠王芳", "B", "＋reason", team))
+    create_mart(con, "customer_tier_list", rows)
+    create_mart(con, "customer_tier_summary", [
+        _owner_summary(AS_OF, "owner", (len(WIDE_PREFIXES), 1, 0, 0), "R1", "＠王芳", team),
+        _owner_summary(AS_OF, "total", (len(WIDE_PREFIXES), 1, 0, 0)),
+    ])
+    create_mart(con, "rep_tier_list", [
+        _rep(AS_OF, "R1", "＠王芳", NO_MANAGER, "＝team", "top", "－focus", ">=120%", 1.0, "ok"),
+    ])
+    create_mart(con, "rep_tier_summary", [
+        _rep_summary(AS_OF, "team_manager", "＝team", NO_MANAGER, "100", 1.0),
+        _rep_summary(AS_OF, "total", None, NO_MANAGER, "100", 1.0),
     ])
     con.close()
     return path
@@ -261,3 +323,10 @@ def test_over_long_cell_is_cut_visibly_and_reported(hostile_serving: Path, tmp_p
     # the CSV has no cell limit: it keeps the whole text
     csv_path = write_tier_lists(hostile_serving, tmp_path)["customer_tier_list"]
     assert "长" * 40_000 + "END" in csv_path.read_text(encoding="utf-8-sig")
+
+
+def test_the_workbooks_and_csvs_only_read_marts() -> None:
+    """No join, aggregation or SQL text in the code that writes them: the marts decide, publish formats (the
+    scan finds 13 such places in the XLSX module before issue 13)."""
+    publish = Path(__file__).resolve().parents[1] / "salestier_pipeline" / "publish"
+    assert [hit for name in ("xlsx.py", "tier_lists.py", "read.py") for hit in sql_logic(publish / name)] == []

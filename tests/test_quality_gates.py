@@ -14,14 +14,14 @@ import pytest
 from salestier_pipeline.assets.ingest import ingest_assets, landing_manifest, quarantine_summary
 from salestier_pipeline.ingest.run import ensure_schema_files
 from salestier_pipeline.ingest.writer import QUARANTINE_TYPES, write_parquet
-from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.publish.serving import build_candidate, discard
-from salestier_pipeline.quality.gx_adapter import failures_text, validate_frame
-from salestier_pipeline.quality.raw_checks import picklist_maps, raw_check_frame
-from salestier_pipeline.quality.serving_checks import validate_serving
+from salestier_pipeline.publish.tables import MARTS_SCHEMA, PUBLISHED_TABLES
+from salestier_pipeline.quality.gx_adapter import validate_frame
+from salestier_pipeline.quality.raw_checks import raw_check_frame
+from salestier_pipeline.quality.serving_checks import check_copies
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.schema import raw_columns
-from tests.runner import file_bytes, run_salestier
+from tests.runner import copy_home, file_bytes, run_salestier
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,12 +29,9 @@ BAD_DATE = "2026-11-28"  # a batch after the demo's last export (2026-11-27)
 
 
 @pytest.fixture(scope="module")
-def published_home(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> Path:
-    home = tmp_path_factory.mktemp("gates")
-    assert run_salestier(home, "demo", "--scale", "0.1").returncode == 0
-    first = run_salestier(home, "run")
-    assert first.returncode == 0, first.stderr[-4000:]
-    return home
+def published_home(published_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's published demo, copied: the tests here add failing batches and run again."""
+    return copy_home(published_demo, tmp_path_factory.mktemp("gates") / "home")
 
 
 def _served(home: Path) -> dict[str, bytes]:
@@ -69,11 +66,21 @@ def test_duplicate_id_in_one_export_fails_the_raw_check(published_home: Path) ->
 
 
 def test_stage_missing_from_the_map_fails_the_raw_check(published_home: Path) -> None:
+    """stage_in_map is a dbt test on the raw source (it needs the maps in force): the build stops, Dagster
+    shows the failed check on the stage map, and the stored failure names the value, file and line."""
     rows = DEALS + "zcrm_new1,Ann,Odd deal,Acme,Waiting For Godot,10,12/31/2026,11/01/2026 10:00:00\n"
     result = _failing_batch(published_home, "Deals_stage.csv", rows.encode())
     out = result.stdout + result.stderr
-    assert ("check 'stage_in_map' failed on raw/opportunities: 1 unexpected; e.g. ['Waiting For Godot']; "
-            f"at zoho/{BAD_DATE}/Deals_stage.csv line 2") in out
+    assert "FAILED at: salestier_dbt_models" in out
+    assert "failed check(s): intermediate/int_stage_map:stage_in_map" in out
+    assert "Failure in test stage_in_map (models/staging/_sources.yml)" in out
+    assert 'select * from "warehouse"."dbt_test__audit"."stage_in_map"' in out  # where dbt stored the rows
+    con = duckdb.connect(str(published_home / "warehouse" / "warehouse.duckdb"), read_only=True)
+    try:
+        stored = con.table("dbt_test__audit.stage_in_map").select("failure").fetchall()
+    finally:
+        con.close()
+    assert stored == [(f"'Waiting For Godot' at zoho/{BAD_DATE}/Deals_stage.csv line 2",)]
 
 
 def test_too_many_quarantined_rows_fail_the_file(published_home: Path) -> None:
@@ -86,44 +93,45 @@ def test_too_many_quarantined_rows_fail_the_file(published_home: Path) -> None:
 
 
 def _candidate_with(home: Path, sql: str) -> tuple[Path, dict]:
-    """A real candidate built from the home's warehouse, then tampered with."""
-    candidate = build_candidate(home / "warehouse" / "warehouse.duckdb", home / "serving")
+    """A real candidate built from the home's warehouse, then tampered with; its copy checks by table."""
+    warehouse = home / "warehouse" / "warehouse.duckdb"
+    candidate = build_candidate(warehouse, home / "serving")
     con = duckdb.connect(str(candidate.db))
     try:
         con.execute(sql)
     finally:
         con.close()
-    return candidate, validate_serving(candidate.db, candidate.warehouse_counts)
+    return candidate, {c.table: c for c in check_copies(warehouse, candidate.db, PUBLISHED_TABLES, MARTS_SCHEMA)}
 
 
-def test_published_table_with_two_rows_for_one_account_fails(published_home: Path) -> None:
+def test_a_serving_copy_with_an_extra_row_fails(published_home: Path) -> None:
     before = _served(published_home)
-    candidate, outcomes = _candidate_with(
+    candidate, checks = _candidate_with(
         published_home,
         "insert into customer_tier_list select * from customer_tier_list order by account_id limit 1",
     )
     try:
-        text = failures_text(outcomes["customer_tier_list"], "customer_tier_list")
-        assert "check 'one_row_per_grain' failed on customer_tier_list: 2 unexpected" in text
-        assert "check 'rows_match_warehouse' failed on customer_tier_list" in text
-        dup = duckdb.connect(str(candidate.db), read_only=True).execute(
-            "select account_id from customer_tier_list group by all having count(*) > 1").fetchone()[0]
-        assert dup in text
-        assert all(o.passed for o in outcomes["opportunities"])
+        check = checks["customer_tier_list"]
+        assert not check.passed and check.serving_rows == check.warehouse_rows + 1
+        assert f"has {check.serving_rows:,} rows" in check.text() and f"has {check.warehouse_rows:,}" in check.text()
+        assert all(c.passed for t, c in checks.items() if t != "customer_tier_list")
     finally:
         discard(candidate)
     assert _served(published_home) == before
 
 
-def test_totals_that_no_longer_reconcile_fail(published_home: Path) -> None:
-    candidate, outcomes = _candidate_with(
+def test_a_serving_copy_with_a_missing_or_changed_row_fails(published_home: Path) -> None:
+    candidate, checks = _candidate_with(
         published_home,
-        "delete from opportunities where opportunity_id in (select min(opportunity_id) from opportunities)",
+        "delete from opportunities where opportunity_id in (select min(opportunity_id) from opportunities); "
+        "update rep_tier_list set rep_tier = 'top' where rep_id = (select min(rep_id) from rep_tier_list)",
     )
     try:
-        rows_check = next(o for o in outcomes["opportunities"] if o.check == "rows_match_warehouse")
-        assert not rows_check.passed and rows_check.critical
-        assert rows_check.observed == candidate.warehouse_counts["opportunities"] - 1
+        assert not checks["opportunities"].passed
+        assert checks["opportunities"].serving_rows == checks["opportunities"].warehouse_rows - 1
+        tiers = checks["rep_tier_list"]  # same row count, other bytes: only the fingerprint sees it
+        assert tiers.serving_rows == tiers.warehouse_rows
+        assert not tiers.passed and tiers.serving_fingerprint != tiers.warehouse_fingerprint
     finally:
         discard(candidate)
 
@@ -150,12 +158,11 @@ def test_raw_check_frame_and_summary_take_any_path(tmp_path: Path) -> None:
                   columns, folder / "deals o'brien.parquet")
     later = raw / "opportunities" / "source=o'brien" / "export_date=2026-07-31"
     write_parquet(pd.DataFrame([_raw_row("o'brien", "2026-07-31", "r9", "Won")]), columns, later / "x.parquet")
-    maps = picklist_maps(load_profiles())
-    frame = raw_check_frame(raw, "opportunities", "2026-06-30", maps)
+    frame = raw_check_frame(raw, "opportunities", "2026-06-30")
     assert sorted(frame["source_record_id"]) == ["r0", "r1", "r2"]
     assert set(frame["source_system"]) == {"o'brien"}
     assert frame["_record_growth"].isna().all()  # one export so far: no growth to compare
-    assert len(raw_check_frame(raw, "opportunities", "2026-07-31", maps)) == 4
+    assert len(raw_check_frame(raw, "opportunities", "2026-07-31")) == 4
 
     quarantined = [{"source_system": "o'brien", "export_date": day, "module": "opportunities",
                     "source_file": f"o'brien/{day}/Deals O'Brien.csv", "line_number": 2, "column_name": "amount",
@@ -194,8 +201,7 @@ def test_a_user_profile_named_o_brien_ingests_and_checks_in_process(tmp_path: Pa
     loaded = result.asset_materializations_for_node("raw__opportunities")[0].metadata
     assert loaded["rows_loaded"].value == 5
     assert [r.data["file"] for r in loaded["files_table"].records] == ["o'brien/2026-06-30/Deals O'Brien.csv"]
-    maps = picklist_maps(load_profiles(home / "profiles"))
-    frame = raw_check_frame(home / "raw", "opportunities", "2026-06-30", maps)
+    frame = raw_check_frame(home / "raw", "opportunities", "2026-06-30")
     assert sorted(frame["source_record_id"]) == [f"O'{i}" for i in range(5)]
-    assert set(frame["source_system"]) == {"o'brien"} and frame["_unmapped_stage"].isna().all()
+    assert set(frame["source_system"]) == {"o'brien"}
     assert all(o.passed for o in validate_frame(frame, "raw", "opportunities") if o.critical)

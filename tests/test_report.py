@@ -1,97 +1,103 @@
 """Static HTML report: rendered from a small serving DB the test builds, then drawn in headless Chromium.
 
-The serving DB holds only the contract columns (SPEC §6.1) of the historical tables the report reads,
-three as-of dates, Chinese and English names, and one hostile string. The screenshot goes to
-test-artifacts/report.png (gitignored) for a person to look at.
+The serving DB holds the marts the report reads, each table with exactly its dbt contract columns
+(tests/fixtures/serving_marts.py), three as-of dates, Chinese and English names, and one hostile string.
+The summary marts (tier distribution and movements, alert and win summaries) are hand-computed here from
+the same generated rows, as dbt would. The screenshot goes to test-artifacts/report.png (gitignored) for a
+person to look at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from salestier_pipeline.publish.report import TREND_KPIS, render_report, write_report, write_reports
-from salestier_pipeline.publish.tables import CONTRACT
+from salestier_pipeline.report import render_report, write_report, write_reports
+from salestier_pipeline.report.sections import TREND_KPIS
 from tests.browser import chromium_page
+from tests.fixtures.serving_marts import create_mart, sql_logic
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 DATES = [dt.date(2026, 3, 13), dt.date(2026, 3, 20), dt.date(2026, 3, 27)]
 HOSTILE = "<script>document.title='pwned'</script> & \"quoted\""
 
-TYPES = {
-    "as_of_date": "DATE", "period_start": "DATE", "stage_order": "INTEGER", "reached": "BIGINT",
-    "accounts": "BIGINT", "won_count": "BIGINT", "lost_count": "BIGINT", "activity_count": "BIGINT",
-    "days_since_last_activity": "BIGINT", "service_level_days": "INTEGER", "is_past_service_level": "BOOLEAN",
-    "is_first_snapshot": "BOOLEAN", "is_change": "BOOLEAN", "leaderboard_rank": "BIGINT",
-    "is_bottleneck": "BOOLEAN", "over_capacity": "BOOLEAN", "tier_a_accounts": "BIGINT",
-    "tier_b_accounts": "BIGINT", "tier_c_accounts": "BIGINT", "tier_d_accounts": "BIGINT",
-}
-DOUBLES = {"open_pipeline", "weighted_pipeline", "bookings_365d", "conversion_rate", "value", "win_rate",
-           "avg_deal_size", "sales_cycle_days", "owned_value", "load_vs_team_median", "bookings", "target_amount",
-           "attainment", "pipeline_coverage", "satisfaction", "next_period_target", "amount_at_stake",
-           "amount_original"}
-REPORT_TABLES = ("customer_tier_list", "lifecycle_transitions", "rep_performance", "rep_tier_list",
-                 "funnel_conversion", "kpi_snapshot", "win_analysis", "rep_allocation", "risk_alerts")
+REPORT_TABLES = ("customer_tier_summary", "tier_distribution", "tier_movements", "lifecycle_transitions",
+                 "rep_leaderboard", "funnel_conversion", "kpi_snapshot", "win_analysis", "win_analysis_summary",
+                 "rep_allocation", "risk_alerts", "alert_summary")
 REPS = [("M1", "李经理", None, "华东销售一部"), ("R1", "王芳", "M1", "华东销售一部"),
         ("R2", "张伟", "M1", "华东销售一部"),
         ("M2", "Ann Lee", None, "EMEA Enterprise"), ("R3", "Tom Hill", "M2", "EMEA Enterprise"),
         ("R4", "Eva Braun-Schmidt", "M2", "EMEA Enterprise")]
 STAGES = ["lead_identified", "initial_contact", "needs_analysis", "solution", "follow_up", "closed_won"]
 LIFECYCLE = ["prospect", "new", "active", "reactivated", "at_risk", "churned"]
+TIERS = "ABCD"
+SEVERITIES = ("high", "medium", "low", "info")
 
 
-def _type(column: str) -> str:
-    return "DOUBLE" if column in DOUBLES else TYPES.get(column, "VARCHAR")
+def _movement(previous: str | None, tier: str) -> str:
+    if previous is None:
+        return "new"
+    return "same" if previous == tier else "up" if tier < previous else "down"
 
 
 def build_serving(path: Path, seed: int = 7, alerts: bool = True) -> Path:
-    """A deterministic serving DB with the report's tables over three snapshots."""
+    """A deterministic serving DB with the report's marts over three snapshots."""
     rnd = random.Random(seed)
     data: dict[str, list[dict]] = {t: [] for t in REPORT_TABLES}
     tiers_before: dict[str, str] = {}
     for n, day in enumerate(DATES):
+        accounts = []
         for i in range(60):
-            tier = "ABCD"[min(3, int(rnd.random() * 4))]
-            owner = REPS[1 + i % 5 if i % 5 != 2 else 4]
-            data["customer_tier_list"].append(dict(
-                as_of_date=day, account_id=f"acc{i}", account_name=f"上海客户{i}有限公司" if i % 2 else f"Acme {i}",
-                source_system="zoho", owner_rep_id=owner[0], owner_name=owner[1], tier=tier,
-                previous_tier=tiers_before.get(f"acc{i}"), value_band="H", intent_band="M", tier_reason="rule",
-                lifecycle_stage=rnd.choice(LIFECYCLE), days_since_last_activity=rnd.randint(0, 120),
-                service_level_days=30, is_past_service_level=rnd.random() < 0.3,
-                open_pipeline=rnd.randint(0, 90) * 1000.0, weighted_pipeline=0.0,
-                bookings_365d=rnd.randint(0, 200) * 1000.0))
+            tier = TIERS[min(3, int(rnd.random() * 4))]
+            accounts.append(dict(account_id=f"acc{i}", tier=tier, previous_tier=tiers_before.get(f"acc{i}"),
+                                 open_pipeline=rnd.randint(0, 90) * 1000.0, bookings_365d=rnd.randint(0, 200) * 1000.0,
+                                 lifecycle_stage=rnd.choice(LIFECYCLE), is_past_service_level=rnd.random() < 0.3))
             tiers_before[f"acc{i}"] = tier
+        data["customer_tier_summary"].append(dict(as_of_date=day, level="total", accounts=len(accounts),
+                                                  currency="CNY"))
+        for k, tier in enumerate(TIERS):
+            mine = [a for a in accounts if a["tier"] == tier]
+            data["tier_distribution"].append(dict(
+                as_of_date=day, tier=tier, tier_order=k + 1, accounts=len(mine),
+                accounts_past_service_level=sum(a["is_past_service_level"] for a in mine),
+                open_pipeline=sum(a["open_pipeline"] for a in mine),
+                bookings_365d=sum(a["bookings_365d"] for a in mine), currency="CNY"))
+        moves = Counter((a["previous_tier"], a["tier"]) for a in accounts)
+        for (previous, tier), count in sorted(moves.items(), key=lambda m: (m[0][0] or "new", m[0][1])):
+            data["tier_movements"].append(dict(
+                as_of_date=day, previous_tier=previous or "new", tier=tier, accounts=count,
+                movement=_movement(previous, tier), is_change=previous is not None and previous != tier,
+                is_new_account=previous is None, is_first_snapshot=n == 0))
         for f in LIFECYCLE:
             for t in rnd.sample(LIFECYCLE, 2) + [f]:
                 data["lifecycle_transitions"].append(dict(as_of_date=day, from_stage=f, to_stage=t,
                                                           accounts=rnd.randint(1, 12), is_change=f != t))
         for rep_id, name, manager, team in REPS:
             attainment = None if manager is None else round(rnd.uniform(0.3, 1.8), 3)
-            data["rep_tier_list"].append(dict(
+            data["rep_leaderboard"].append(dict(
                 as_of_date=day, rep_id=rep_id, rep_name=name, manager_rep_id=manager, team=team,
                 rep_tier="core" if attainment is None else "top" if attainment > 1.2 else
                 "developing" if attainment < 0.8 else "core",
-                training_focus="negotiation", incentive_band=">=120%", next_period_target=300000.0,
-                tier_reason="attainment", leaderboard_basis="attainment", currency="CNY"))
-            data["rep_performance"].append(dict(
-                as_of_date=day, rep_id=rep_id, rep_name=name, manager_rep_id=manager, team=team, region="CN",
-                period_type="trailing_90d", period_start=day - dt.timedelta(days=89), bookings=rnd.randint(1, 90) * 1e4,
-                won_count=3, lost_count=4, win_rate=rnd.uniform(0.1, 0.7), avg_deal_size=5e4, sales_cycle_days=40.0,
-                open_pipeline=1e5, weighted_pipeline=5e4, activity_count=20, target_amount=3e5, attainment=attainment,
-                pipeline_coverage=2.0, satisfaction=None if manager is None else rnd.uniform(0.4, 0.95)))
+                incentive_band=">=120%", period_type="trailing_90d", period_start=day - dt.timedelta(days=89),
+                bookings=rnd.randint(1, 90) * 1e4, target_amount=3e5, attainment=attainment,
+                win_rate=rnd.uniform(0.1, 0.7), satisfaction=None if manager is None else rnd.uniform(0.4, 0.95),
+                satisfaction_responses=0 if manager is None else 4, leaderboard_basis="attainment",
+                leaderboard_value=attainment, currency="CNY"))
             if manager is not None:
                 counts = [rnd.randint(0, 12) for _ in range(4)]
                 data["rep_allocation"].append(dict(
-                    as_of_date=day, rep_id=rep_id, tier_a_accounts=counts[0], tier_b_accounts=counts[1],
-                    tier_c_accounts=counts[2], tier_d_accounts=counts[3], owned_value=sum(counts) * 1e5,
+                    as_of_date=day, rep_id=rep_id, rep_name=name, team=team, tier_a_accounts=counts[0],
+                    tier_b_accounts=counts[1], tier_c_accounts=counts[2], tier_d_accounts=counts[3],
+                    accounts_owned=sum(counts), owned_value=sum(counts) * 1e5,
                     load_vs_team_median=rnd.uniform(0.5, 2.0), over_capacity=rep_id == "R1",
-                    suggested_action="move 3 accounts to R2" if rep_id == "R1" else "none"))
+                    suggested_action="move 3 accounts to R2" if rep_id == "R1" else "none", currency="CNY"))
         for level, key in [("company", "all"), ("team", "华东销售一部"), ("team", "EMEA Enterprise")]:
             reached = 500
             rates = [rnd.uniform(0.45, 0.9) for _ in STAGES[:-1]]
@@ -109,32 +115,45 @@ def build_serving(path: Path, seed: int = 7, alerts: bool = True) -> Path:
                                              unit="CNY" if kind == "money" else None))
         data["kpi_snapshot"].append(dict(as_of_date=day, level="company", level_key="all", kpi="accounts",
                                          value=float(60 + n)))
-        for tier in "ABCD":
+        data["kpi_snapshot"].append(dict(as_of_date=day, level="company", level_key="all", kpi="is_first_snapshot",
+                                         value=1.0 if n == 0 else 0.0))
+        for tier in TIERS:
             data["kpi_snapshot"].append(dict(as_of_date=day, level="tier", level_key=tier, kpi="satisfaction_t90d",
                                              value=rnd.uniform(0.5, 0.9)))
         for dimension, values in (("lead_source", ["官网", "Partner", "Trade Show", "Cold Call"]),
                                   ("industry", [f"行业{k}" for k in range(14)]), ("size_band", ["small", "large"]),
-                                  ("region", ["华东", "EMEA"]), ("tier", list("ABCD"))):
+                                  ("region", ["华东", "EMEA"]), ("tier", list(TIERS))):
+            rows = []
             for v in values:
                 won, lost = rnd.randint(1, 30), rnd.randint(1, 30)
-                data["win_analysis"].append(dict(as_of_date=day, dimension=dimension, dimension_value=v,
-                                                 won_count=won, lost_count=lost, win_rate=won / (won + lost),
-                                                 avg_deal_size=4e4, sales_cycle_days=30.0))
+                rows.append(dict(as_of_date=day, dimension=dimension, dimension_value=v, won_count=won,
+                                 lost_count=lost, win_rate=won / (won + lost), avg_deal_size=4e4,
+                                 sales_cycle_days=30.0, currency="CNY"))
+            data["win_analysis"] += rows
+            won, lost = sum(r["won_count"] for r in rows), sum(r["lost_count"] for r in rows)
+            data["win_analysis_summary"].append(dict(as_of_date=day, dimension=dimension, dimension_values=len(rows),
+                                                     won_count=won, lost_count=lost, win_rate=won / (won + lost)))
         if alerts:
-            for k, (kind, severity) in enumerate([("stale_deal", "high"), ("overdue_deal", "medium"),
-                                                  ("neglected_account", "low"), ("low_satisfaction", "high")] * 3):
+            fired = [("stale_deal", "high"), ("overdue_deal", "medium"), ("neglected_account", "low"),
+                     ("low_satisfaction", "high")] * 3
+            order = sorted(range(len(fired)), key=lambda k: (SEVERITIES.index(fired[k][1]), k))
+            for k, (kind, severity) in enumerate(fired):
                 data["risk_alerts"].append(dict(
-                    as_of_date=day, alert_type=kind, severity=severity, account_id=f"acc{k}", opportunity_id=None,
-                    rep_id=None, owner_rep_id=REPS[1 + k % 5][0], rule="rule",
-                    detail=HOSTILE if k == 0 else f"客户 acc{k} 需要跟进 needs follow-up"))
+                    as_of_date=day, alert_id=f"{kind}:acc{k}", alert_type=kind, severity=severity,
+                    account_id=f"acc{k}", opportunity_id=None, rep_id=None, owner_rep_id=REPS[1 + k % 5][0],
+                    rule="rule", detail=HOSTILE if k == 0 else f"客户 acc{k} 需要跟进 needs follow-up",
+                    amount_at_stake=0.0, alert_rank=order.index(k) + 1, currency="CNY"))
+            for kind in sorted({t for t, _ in fired}):
+                mine = [s for t, s in fired if t == kind]
+                data["alert_summary"].append(dict(
+                    as_of_date=day, alert_type=kind, **{f"{s}_alerts": mine.count(s) for s in SEVERITIES},
+                    alerts=len(mine), amount_at_stake=0.0,
+                    first_alert_rank=min(order.index(k) + 1 for k, (t, _) in enumerate(fired) if t == kind),
+                    currency="CNY"))
     con = duckdb.connect(str(path))
     try:
         for table in REPORT_TABLES:
-            cols = CONTRACT[table]
-            con.execute(f"CREATE TABLE {table} (" + ", ".join(f"{c} {_type(c)}" for c in cols) + ")")
-            rows = [tuple(r.get(c) for c in cols) for r in data[table]]
-            if rows:
-                con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(cols))})", rows)
+            create_mart(con, table, data[table])
     finally:
         con.close()
     return path
@@ -163,8 +182,6 @@ def test_report_is_deterministic_self_contained_and_escaped(serving: Path) -> No
 
 def test_every_money_figure_names_its_currency(serving: Path) -> None:
     """The marts' currency (kpi_snapshot.unit) follows every compact amount: cards, trends, tiers, reps."""
-    import re
-
     html = render_report(serving)
     amounts = re.findall(r"\d+\.\d[KMB](?: [A-Z]{3})?", html)
     assert len(amounts) > 20
@@ -221,7 +238,37 @@ def test_empty_sections_say_so(tmp_path: Path) -> None:
 def test_empty_serving_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE customer_tier_list (as_of_date DATE)")
+    create_mart(con, "customer_tier_summary", [])
     con.close()
     with pytest.raises(ValueError, match="empty"):
         write_report(path, tmp_path)
+
+
+def test_sections_show_the_marts_numbers_and_order(serving: Path) -> None:
+    """Counts, averages and order come from the marts as they are: the tier changes (tier_movements.is_change),
+    the win-rate line (win_analysis_summary), the alert table (risk_alerts.alert_rank), the first snapshot."""
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        changed = con.execute("SELECT sum(accounts) FROM tier_movements WHERE as_of_date = ? AND is_change",
+                              [DATES[-1]]).fetchone()[0]
+        tier_rate = con.execute("SELECT win_rate FROM win_analysis_summary WHERE as_of_date = ? "
+                                "AND dimension = 'tier'", [DATES[-1]]).fetchone()[0]
+        ranked = [r[0] for r in con.execute("SELECT account_id FROM risk_alerts WHERE as_of_date = ? "
+                                            "ORDER BY alert_rank", [DATES[-1]]).fetchall()]
+    finally:
+        con.close()
+    html = render_report(serving)
+    assert f"{changed:,.0f} 个客户换档 accounts changed tier" in html
+    assert f"平均 avg {tier_rate * 100:.1f}%" in html
+    shown = re.findall(r"<td><small>(acc\d+)</small></td>", html)
+    assert shown == ranked and ranked != sorted(ranked), "the alert table follows alert_rank"
+    first = render_report(serving, DATES[0])
+    assert first.count("首次快照 first snapshot") == 2, "tier and lifecycle sections of the first snapshot"
+    assert "首次快照" not in html
+
+
+def test_report_code_only_reads_marts() -> None:
+    """No join, aggregation or SQL text in the report package (10 such places before issue 13)."""
+    package = Path(__file__).resolve().parents[1] / "salestier_pipeline" / "report"
+    assert [hit for path in sorted(package.glob("*.py")) for hit in sql_logic(path)] == []
+    assert (package / "templates" / "report.html.j2").is_file() and (package / "report.css").is_file()

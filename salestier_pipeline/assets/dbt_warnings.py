@@ -59,8 +59,8 @@ def with_failing_ids(result: dg.AssetCheckResult, manifest: Mapping[str, Any], w
 
 
 def is_failed_warning(event: Any) -> bool:
-    return (isinstance(event, dg.AssetCheckResult) and not event.passed
-            and event.severity == dg.AssetCheckSeverity.WARN)
+    """A failed check of either severity: a warning and a blocking failure both deserve their ids."""
+    return isinstance(event, dg.AssetCheckResult) and not event.passed
 
 
 def enrich_warnings(events: Iterable[Any], manifest: Mapping[str, Any], warehouse: Path) -> Iterator[Any]:

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from salestier_pipeline.ingest.landing import still_being_written
+from salestier_pipeline.ingest.layout import RawLayout
 from salestier_pipeline.ingest.manifest import build_manifest, read_manifest, write_manifest
 from salestier_pipeline.ingest.run import (
     FileResult,
@@ -13,12 +14,12 @@ from salestier_pipeline.ingest.run import (
     ensure_schema_files,
     ingest_module,
     write_file_results,
+    write_profile_maps,
 )
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
-from salestier_pipeline.profiles.maps import write_profile_maps
 from salestier_pipeline.quality.gx_adapter import check_specs, failures_text, to_check_results, validate_frame
-from salestier_pipeline.quality.raw_checks import parquet_files, picklist_maps, raw_check_frame
+from salestier_pipeline.quality.raw_checks import parquet_files, raw_check_frame
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.schema import ALL_MODULES
 from salestier_pipeline.settings import Settings
@@ -27,7 +28,7 @@ INGEST_GROUP = "ingest"
 
 
 def manifest_path(settings: Settings, as_of: str):
-    return settings.raw / "_ingest" / "manifest" / f"as_of={as_of}.json"
+    return RawLayout(settings.raw).manifest(as_of)
 
 
 @dg.asset(
@@ -96,7 +97,7 @@ def build_ingest_asset(module: str) -> dg.AssetsDefinition:
             if still_being_written(failed):  # a copy in progress looks truncated: try again later
                 raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from exc
             raise
-        frame = raw_check_frame(settings.raw, module, as_of, picklist_maps(profiles))
+        frame = raw_check_frame(settings.raw, module, as_of)
         outcomes = validate_frame(frame, "raw", module)
         yield from to_check_results(outcomes, key)
         failed = failures_text(outcomes, f"raw/{module}")
@@ -155,7 +156,7 @@ def quarantine_summary(raw: Path, as_of: str, limit: int = 50) -> tuple[tuple[in
         count, read, quarantined = con.execute(
             "select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_quarantined), 0) "
             "from read_parquet(?, union_by_name = true)",
-            [parquet_files(raw / "_ingest" / "files" / f"as_of={as_of}", "*.parquet")],
+            [parquet_files(RawLayout(raw).file_results_dir(as_of), "*.parquet")],
         ).fetchone()
         summary = con.execute(
             """select source_file, reason, count(*) as n, min(line_number) as first_line,
@@ -163,7 +164,7 @@ def quarantine_summary(raw: Path, as_of: str, limit: int = 50) -> tuple[tuple[in
                from read_parquet(?, union_by_name = true)
                where export_date <= ?::date
                group by all order by n desc, source_file, reason limit ?""",
-            [parquet_files(raw / "_ingest" / "quarantine"), as_of, limit],
+            [parquet_files(RawLayout(raw).quarantine_dir), as_of, limit],
         ).fetchall()
     finally:
         con.close()

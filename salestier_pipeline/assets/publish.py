@@ -1,4 +1,4 @@
-"""Publish assets: write the candidate, audit it with the published-layer suites, then swap it in.
+"""Publish assets: write the candidate, prove the copy whole (rows and fingerprints in SQL), then swap it in.
 
 They run only after every upstream asset and blocking check succeeded; a failed
 audit discards the candidate and leaves the live outputs byte-identical.
@@ -12,18 +12,22 @@ import duckdb
 from salestier_pipeline.assets.dbt import WAREHOUSE_POOL
 from salestier_pipeline.partitions import as_of_partitions, published_freshness
 from salestier_pipeline.publish.postgres import publish_from_env
-from salestier_pipeline.publish.report import write_report
 from salestier_pipeline.publish.serving import build_candidate, discard, swap_candidate
-from salestier_pipeline.publish.tables import PUBLISHED_TABLES
+from salestier_pipeline.publish.tables import CONTRACT, MARTS_SCHEMA, PUBLISHED_TABLES
 from salestier_pipeline.publish.tier_lists import write_tier_lists
 from salestier_pipeline.publish.xlsx import write_tier_workbooks
-from salestier_pipeline.quality.gx_adapter import check_specs, failures_text, to_check_results
-from salestier_pipeline.quality.serving_checks import validate_serving
+from salestier_pipeline.quality.serving_checks import CHECK_SUFFIX, check_copies
+from salestier_pipeline.report import write_report
 from salestier_pipeline.resources import SalesTierResource
 
 PUBLISH_GROUP = "publish"
 SERVING_KEY = dg.AssetKey(["serving", "salestier_duckdb"])
-SERVING_CHECKS = [spec for t in PUBLISHED_TABLES for spec in check_specs("serving", t, SERVING_KEY, prefix=f"{t}__")]
+SERVING_CHECKS = [
+    dg.AssetCheckSpec(f"{t}__{CHECK_SUFFIX}", asset=SERVING_KEY, blocking=True,
+                      description=f"serving copy of {t} has exactly the rows of marts.{t} (row count and content "
+                      "fingerprint in SQL); the rows themselves are checked by dbt tests and the mart's contract")
+    for t in PUBLISHED_TABLES
+]
 
 
 @dg.asset(
@@ -36,23 +40,25 @@ SERVING_CHECKS = [spec for t in PUBLISHED_TABLES for spec in check_specs("servin
     kinds={"duckdb", "parquet"},
     check_specs=SERVING_CHECKS,
     description="serving/salestier.duckdb (BI tools, read-only) and serving/parquet/: written beside the live "
-    "files, audited with the published-layer GX suites, then swapped in atomically.",
+    "files, proven a whole copy of the marts (row counts and fingerprints), then swapped in atomically.",
 )
 def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierResource):
     settings = salestier.settings()
     candidate = build_candidate(settings.warehouse, settings.serving_dir)
     try:
-        outcomes = validate_serving(candidate.db, candidate.warehouse_counts)
-        for table, table_outcomes in outcomes.items():
-            yield from to_check_results(table_outcomes, SERVING_KEY, prefix=f"{table}__")
-        failed = "\n".join(filter(None, (failures_text(o, table) for table, o in outcomes.items())))
+        checks = check_copies(settings.warehouse, candidate.db, PUBLISHED_TABLES, MARTS_SCHEMA, CONTRACT)
+        for check in checks:
+            yield dg.AssetCheckResult(
+                check_name=f"{check.table}__{CHECK_SUFFIX}", asset_key=SERVING_KEY, passed=check.passed,
+                description=check.text(),
+                metadata={"rows": check.serving_rows, "warehouse_rows": check.warehouse_rows,
+                          "fingerprint": check.serving_fingerprint})
+        failed = [check.text() for check in checks if not check.passed]
         if failed:
-            failed_md = "\n".join(filter(None, (failures_text(o, t, markdown=True) for t, o in outcomes.items())))
-            raise dg.Failure(
-                description=f"published-layer check(s) failed; nothing was published:\n{failed}",
-                metadata={"failed_checks": dg.MetadataValue.md(failed_md)},
-            )
+            raise dg.Failure(description="the serving copy is not whole; nothing was published:\n"
+                             + "\n".join(failed))
         swap_candidate(candidate, settings.serving_dir)
+        row_counts = {check.table: check.serving_rows for check in checks}
     finally:
         discard(candidate)
     con = duckdb.connect(str(settings.serving_db), read_only=True)
@@ -65,8 +71,8 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
         con.close()
     yield dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.serving_db)),
-        "row_counts": dg.MetadataValue.json(candidate.row_counts),
-        "dagster/row_count": sum(candidate.row_counts.values()),
+        "row_counts": dg.MetadataValue.json(row_counts),
+        "dagster/row_count": sum(row_counts.values()),
         "tier_distribution": dg.MetadataValue.table(
             [dg.TableRecord({"tier": tier, "accounts": int(n)}) for tier, n in preview],
             dg.TableSchema(columns=[dg.TableColumn("tier", "string"), dg.TableColumn("accounts", "int")]),

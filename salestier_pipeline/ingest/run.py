@@ -19,11 +19,13 @@ import pandas as pd
 from salestier_pipeline.formulas import neutralise
 from salestier_pipeline.ingest.decode import FileReadError, decode_file
 from salestier_pipeline.ingest.headers import UnknownModuleError, detect_module
+from salestier_pipeline.ingest.layout import SCHEMA_FILE, RawLayout, file_key
 from salestier_pipeline.ingest.manifest import ClassifiedFile
 from salestier_pipeline.ingest.mapping import FileContext, map_file
 from salestier_pipeline.ingest.records import Reject
 from salestier_pipeline.ingest.writer import FILES_TYPES, QUARANTINE_TYPES, write_parquet, write_schema_file
 from salestier_pipeline.profiles import Profile
+from salestier_pipeline.profiles.maps import MAP_TYPES, profile_maps
 from salestier_pipeline.schema import ALL_MODULES, CANONICAL_PATH, raw_columns
 from salestier_pipeline.settings import PACKAGE_DIR
 
@@ -52,20 +54,6 @@ class FileResult:
     encoding: str | None = None
 
 
-def file_key(rel: str) -> str:
-    """The raw name of a landing file: a hash of its full relative path, so `Deals.csv` and `Deals.txt`
-    (or any two names) never overwrite or prune each other, and no name from a file reaches a path."""
-    return hashlib.sha256(rel.encode("utf-8")).hexdigest()[:16]
-
-
-def safe_part(name: str) -> str:
-    """A folder name from the landing zone as a path part: kept when plain, else a readable slug + hash."""
-    if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) and not name.startswith("."):
-        return name
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", name)[:32].strip("_")
-    return f"{slug}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
-
-
 @cache
 def ingest_code_version() -> str:
     """Hash of the code and schema that turn a file into raw rows: an upgrade re-reads every file once."""
@@ -84,22 +72,18 @@ def version_key(file: ClassifiedFile, profile: Profile) -> str:
     return digest.hexdigest()[:8]
 
 
-def raw_path(raw: Path, module: str, source: str, export_date: str, rel: str, key: str) -> Path:
-    return (raw / module / f"source={safe_part(source)}" / f"export_date={export_date}"
-            / f"{file_key(rel)}-{key}.parquet")
-
-
-def quarantine_path(raw: Path, module: str, source: str, export_date: str, rel: str, key: str) -> Path:
-    return (raw / "_ingest" / "quarantine" / f"source={safe_part(source)}" / f"export_date={export_date}"
-            / f"{module}-{file_key(rel)}-{key}.parquet")
-
-
 def ensure_schema_files(raw: Path) -> None:
     """Zero-row typed files so dbt sources exist before any export of a module arrives."""
+    layout = RawLayout(raw)
     for module in ALL_MODULES:
-        write_schema_file(raw_columns(module), raw / module / "_schema.parquet")
-    write_schema_file(FILES_TYPES, raw / "_ingest" / "files" / "_schema.parquet")
-    write_schema_file(QUARANTINE_TYPES, raw / "_ingest" / "quarantine" / "_schema.parquet")
+        write_schema_file(raw_columns(module), layout.schema_file(module))
+    write_schema_file(FILES_TYPES, layout.files_dir / SCHEMA_FILE)
+    write_schema_file(QUARANTINE_TYPES, layout.quarantine_dir / SCHEMA_FILE)
+
+
+def write_profile_maps(profiles: dict[str, Profile], raw: Path) -> Path:
+    """The stage / status / activity maps of user profiles, for dbt (the seeds hold the built-in ones)."""
+    return write_parquet(profile_maps(profiles), MAP_TYPES, RawLayout(raw).profile_maps)
 
 
 def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: float) -> FileResult:
@@ -107,8 +91,9 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     assert file.module is not None
     result = FileResult(file.source, file.module, file.rel, file.sha256, file.export_date)
     key = version_key(file, profile)
-    target = raw_path(raw, file.module, file.source, file.export_date, file.rel, key)
-    qpath = quarantine_path(raw, file.module, file.source, file.export_date, file.rel, key)
+    layout = RawLayout(raw)
+    target = layout.records(file.module, file.source, file.export_date, file.rel, key)
+    qpath = layout.quarantine(file.module, file.source, file.export_date, file.rel, key)
     sidecar = target.with_suffix(".json")
     if target.exists() and sidecar.exists():
         return FileResult(**json.loads(sidecar.read_text(encoding="utf-8")))
@@ -156,8 +141,7 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
 
 def rejected_rows_path(raw: Path, file: ClassifiedFile, key: str) -> Path:
     """Where the quarantine of a file that failed its share limit is kept for the user to read."""
-    return raw / "_ingest" / "failed" / f"source={safe_part(file.source)}" / f"export_date={file.export_date}" \
-        / f"{file_key(file.rel)}-{key}.quarantine.csv"
+    return RawLayout(raw).failed_rows(file.source, file.export_date, file.rel, key)
 
 
 def write_rejected_csv(quarantine: pd.DataFrame, path: Path) -> None:
@@ -196,10 +180,10 @@ def prune_removed(raw: Path, module: str, files: list[ClassifiedFile], profiles:
                   as_of: str) -> list[Path]:
     """Drop raw and quarantine files of batches <= as_of whose landing file is gone or changed."""
     keys = [(f, version_key(f, profiles[f.source])) for f in files]
-    keep = {raw_path(raw, module, f.source, f.export_date, f.rel, k) for f, k in keys}
-    keep |= {quarantine_path(raw, module, f.source, f.export_date, f.rel, k) for f, k in keys}
-    candidates = list((raw / module).glob("source=*/export_date=*/*.parquet"))
-    candidates += list((raw / "_ingest" / "quarantine").glob(f"source=*/export_date=*/{module}-*.parquet"))
+    layout = RawLayout(raw)
+    keep = {layout.records(module, f.source, f.export_date, f.rel, k) for f, k in keys}
+    keep |= {layout.quarantine(module, f.source, f.export_date, f.rel, k) for f, k in keys}
+    candidates = layout.record_files(module) + layout.quarantine_files(module)
     removed = []
     for path in candidates:
         export_date = path.parent.name.split("=", 1)[1]
@@ -213,7 +197,7 @@ def prune_removed(raw: Path, module: str, files: list[ClassifiedFile], profiles:
 def write_file_results(raw: Path, as_of: str, name: str, results: list[FileResult]) -> Path:
     frame = pd.DataFrame([asdict(r) for r in results], columns=list(asdict(FileResult("", "", "", "", ""))))
     frame = frame.drop(columns=["export_date"]).assign(as_of_date=pd.Timestamp(as_of))
-    return write_parquet(frame, FILES_TYPES, raw / "_ingest" / "files" / f"as_of={as_of}" / f"{name}.parquet")
+    return write_parquet(frame, FILES_TYPES, RawLayout(raw).file_results(as_of, name))
 
 
 def ingest_module(module: str, manifest: list[ClassifiedFile], profiles: dict[str, Profile],

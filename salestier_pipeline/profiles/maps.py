@@ -1,4 +1,4 @@
-"""Picklist maps declared in profiles, handed to dbt as one small Parquet file.
+"""Picklist maps declared in profiles, handed to dbt as one small Parquet file (ingest writes it).
 
 Built-in profiles keep their maps in the dbt seeds (stage_map, status_map,
 activity_type_map); a user profile may declare its own in YAML so that adding
@@ -7,11 +7,8 @@ a CRM needs no dbt edit. dbt unions both (int_*_map models); a seed row wins.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from salestier_pipeline.ingest.writer import write_parquet
 from salestier_pipeline.profiles.loader import Profile
 
 MAP_TYPES = {
@@ -41,6 +38,3 @@ def profile_maps(profiles: dict[str, Profile]) -> pd.DataFrame:
             } for r in rules]
     return pd.DataFrame(rows, columns=list(MAP_TYPES))
 
-
-def write_profile_maps(profiles: dict[str, Profile], raw: Path) -> Path:
-    return write_parquet(profile_maps(profiles), MAP_TYPES, raw / "_profiles" / "maps.parquet")

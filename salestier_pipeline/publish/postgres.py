@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from salestier_pipeline.publish.read import latest_as_of
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.redact import redact
 
@@ -221,7 +222,7 @@ def publish_to_postgres(
 def _latest_as_of(duck: duckdb.DuckDBPyConnection, tables: tuple[str, ...]):
     if "customer_tier_list" not in tables:
         return None
-    return duck.execute("SELECT max(as_of_date) FROM customer_tier_list").fetchone()[0]
+    return latest_as_of(duck, "customer_tier_list")
 
 
 @masked_errors()

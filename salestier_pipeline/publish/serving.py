@@ -14,31 +14,31 @@ from pathlib import Path
 
 import duckdb
 
-from salestier_pipeline.publish.fingerprint import quote_identifier
-from salestier_pipeline.publish.tables import HISTORICAL, MARTS_SCHEMA, PUBLISHED_TABLES
+from salestier_pipeline.publish.tables import CONTRACT, HISTORICAL, MARTS_SCHEMA, PUBLISHED_TABLES
+from salestier_pipeline.quality.fingerprint import quote_identifier
 
 # Readable by DuckDB >= 1.2, which current BI drivers (JDBC / ODBC / Python) ship.
 SERVING_STORAGE_VERSION = "v1.2.0"
 ATTACH_SERVING = "ATTACH ? AS serving (STORAGE_VERSION 'v1.2.0')"  # the version above, spelled out: no SQL is built
 
 
-def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, int]:
-    """Copy the marts into a new DuckDB file, rows in a stable order; return row counts."""
+def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> None:
+    """Copy the marts into a new DuckDB file, rows in a stable order (quality/serving_checks.py proves the
+    copy whole before it is swapped in)."""
     target.unlink(missing_ok=True)
     con = duckdb.connect()
-    counts: dict[str, int] = {}
     try:
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
         con.execute(ATTACH_SERVING, [str(target)])
         for table in tables:
             name = quote_identifier(table)  # published table names are the contract's, quoted
+            # the contract's columns in the contract's order, whatever order an upgraded history table holds
+            columns = ", ".join(quote_identifier(c) for c in CONTRACT[table])
             con.execute(f"CREATE TABLE serving.main.{name} AS "  # noqa: S608 - identifiers only
-                        f"SELECT * FROM wh.{MARTS_SCHEMA}.{name} ORDER BY ALL")
-            counts[table] = con.execute(f"SELECT count(*) FROM serving.main.{name}").fetchone()[0]  # noqa: S608
+                        f"SELECT {columns} FROM wh.{MARTS_SCHEMA}.{name} ORDER BY ALL")
         con.execute("DETACH serving")
     finally:
         con.close()
-    return counts
 
 
 def write_parquet_dir(serving_file: Path, target_dir: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> None:
@@ -79,17 +79,6 @@ class Candidate:
 
     db: Path
     parquet: Path
-    row_counts: dict[str, int]
-    warehouse_counts: dict[str, int]
-
-
-def warehouse_counts(warehouse: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> dict[str, int]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {t: con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{quote_identifier(t)}").fetchone()[0]  # noqa: S608
-                for t in tables}
-    finally:
-        con.close()
 
 
 def discard_stale_candidates(serving_dir: Path) -> list[Path]:
@@ -107,9 +96,9 @@ def build_candidate(warehouse: Path, serving_dir: Path) -> Candidate:
     pid = os.getpid()
     db = serving_dir / f".salestier.duckdb.candidate-{pid}"
     parquet = serving_dir / f".parquet.candidate-{pid}"
-    counts = build_serving_file(warehouse, db)
+    build_serving_file(warehouse, db)
     write_parquet_dir(db, parquet)
-    return Candidate(db, parquet, counts, warehouse_counts(warehouse))
+    return Candidate(db, parquet)
 
 
 def discard(candidate: Candidate) -> None:

@@ -1,68 +1,115 @@
-"""The published-table contract (SPEC §6.1): names and which keep history."""
+"""The published-table contract (SPEC §6.1), read from the dbt manifest.
+
+The contract lives in dbt: each published mart's yml marks it with
+``meta: {salestier: {published: true, history: true|false}}`` and enforces a model
+contract (a ``data_type`` on every column), so dbt fails a build whose columns or
+types drift. This module only reads the parsed manifest (``make manifest``), so the
+names, the columns and the history / latest-only split have one home.
+``PUBLISHED_TABLES``, ``CONTRACT``, ``HISTORICAL`` and ``LATEST_ONLY`` are computed
+on first use (module ``__getattr__``), so importing this module parses nothing.
+"""
 
 from __future__ import annotations
 
-# Table -> the columns BI tools may rely on (SPEC §6.1). More columns are welcome.
-CONTRACT: dict[str, tuple[str, ...]] = {
-    "customer_tier_list": (
-        "as_of_date", "account_id", "account_name", "source_system", "owner_rep_id", "owner_name", "tier",
-        "previous_tier", "value_band", "intent_band", "tier_reason", "lifecycle_stage", "days_since_last_activity",
-        "service_level_days", "is_past_service_level", "open_pipeline", "weighted_pipeline", "bookings_365d",
-        "is_first_snapshot", "currency",
-    ),
-    "customer_segments": (
-        "account_id", "industry", "size_band", "region", "abc_class", "rfm_recency_score", "rfm_frequency_score",
-        "rfm_monetary_score", "rfm_segment",
-    ),
-    "customer_lifecycle": (
-        "as_of_date", "account_id", "lifecycle_stage", "previous_stage", "first_purchase_date",
-        "last_purchase_date", "days_since_last_purchase",
-    ),
-    "lifecycle_transitions": ("as_of_date", "from_stage", "to_stage", "accounts", "is_change"),
-    "opportunities": (
-        "opportunity_id", "source_system", "account_id", "owner_rep_id", "amount", "stage", "furthest_stage",
-        "is_won", "is_lost", "is_open", "probability", "created_at", "close_date", "currency", "amount_original",
-        "currency_original",
-    ),
-    "rep_performance": (
-        "as_of_date", "rep_id", "rep_name", "manager_rep_id", "team", "region", "period_type", "period_start",
-        "bookings", "won_count", "lost_count", "win_rate", "avg_deal_size", "sales_cycle_days", "open_pipeline",
-        "weighted_pipeline", "activity_count", "target_amount", "attainment", "pipeline_coverage", "satisfaction",
-        "currency",
-    ),
-    "rep_tier_list": (
-        "as_of_date", "rep_id", "rep_name", "manager_rep_id", "team", "rep_tier", "training_focus",
-        "incentive_band", "next_period_target", "tier_reason", "leaderboard_basis", "leaderboard_rank", "currency",
-    ),
-    "funnel_conversion": (
-        "as_of_date", "level", "level_key", "stage_order", "stage", "reached", "conversion_rate", "is_bottleneck",
-    ),
-    "kpi_snapshot": ("as_of_date", "level", "level_key", "kpi", "value", "unit"),
-    "win_analysis": (
-        "as_of_date", "dimension", "dimension_value", "won_count", "lost_count", "win_rate", "avg_deal_size",
-        "sales_cycle_days", "currency",
-    ),
-    "rep_allocation": (
-        "as_of_date", "rep_id", "tier_a_accounts", "tier_b_accounts", "tier_c_accounts", "tier_d_accounts",
-        "owned_value", "load_vs_team_median", "over_capacity", "suggested_action", "currency",
-    ),
-    "risk_alerts": (
-        "as_of_date", "alert_type", "severity", "account_id", "opportunity_id", "rep_id", "owner_rep_id", "rule",
-        "detail", "amount_at_stake", "currency",
-    ),
-    "ingest_files": (
-        "as_of_date", "source_system", "module", "source_file", "file_sha256", "rows_read", "rows_loaded",
-        "rows_quarantined", "status", "error",
-    ),
-    "ingest_quarantine": (
-        "as_of_date", "source_system", "source_file", "line_number", "column_name", "raw_value", "reason", "action",
-    ),
-}
-PUBLISHED_TABLES: tuple[str, ...] = tuple(CONTRACT)
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-# Tables whose grain starts with as_of_date keep every as-of date (a snapshot
-# per run); the others hold the latest as-of date only.
-LATEST_ONLY: frozenset[str] = frozenset({"customer_segments", "opportunities", "ingest_quarantine"})
-HISTORICAL: tuple[str, ...] = tuple(t for t in PUBLISHED_TABLES if t not in LATEST_ONLY)
+from salestier_pipeline.settings import DBT_PROJECT_DIR
 
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 MARTS_SCHEMA = "marts"
+
+if TYPE_CHECKING:  # computed by __getattr__ below
+    PUBLISHED_TABLES: tuple[str, ...]
+    CONTRACT: dict[str, tuple[str, ...]]
+    HISTORICAL: tuple[str, ...]
+    LATEST_ONLY: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column: what BI tools may rely on (dbt checks the type on every build)."""
+
+    name: str
+    data_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """One published mart, as its dbt yml declares it."""
+
+    name: str
+    history: bool  # keeps every as-of date; else only the latest as-of date
+    description: str
+    columns: tuple[Column, ...]  # in contract order (= the table's column order)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+class ManifestNotFoundError(FileNotFoundError):
+    """No parsed dbt project: the contract cannot be read."""
+
+
+def published_from_manifest(manifest: dict[str, Any]) -> dict[str, PublishedTable]:
+    """The models marked meta.salestier.published, by name (sorted); a marked model must enforce its contract."""
+    tables: dict[str, PublishedTable] = {}
+    for node in manifest.get("nodes", {}).values():
+        config = node.get("config", {})
+        marks = config.get("meta", {}).get("salestier", {})
+        if node.get("resource_type") != "model" or not marks.get("published"):
+            continue
+        name = node["name"]
+        if node.get("schema") != MARTS_SCHEMA:  # serving copies from the marts schema only
+            raise ValueError(f"published model {name} must be in schema {MARTS_SCHEMA}, not {node.get('schema')}")
+        if not config.get("contract", {}).get("enforced"):
+            raise ValueError(f"published model {name} must set contract: {{enforced: true}}")
+        untyped = [c["name"] for c in node["columns"].values() if not c.get("data_type")]
+        if untyped or not node["columns"]:
+            raise ValueError(f"published model {name}: every column needs a data_type (missing: {untyped})")
+        if not isinstance(marks.get("history"), bool):
+            raise ValueError(f"published model {name}: meta.salestier.history must be true or false")
+        tables[name] = PublishedTable(
+            name=name,
+            history=marks["history"],
+            description=node.get("description", ""),
+            columns=tuple(Column(c["name"], c["data_type"], c.get("description", ""))
+                          for c in node["columns"].values()),
+        )
+    return dict(sorted(tables.items()))
+
+
+@cache
+def published_tables(manifest_path: Path = MANIFEST) -> dict[str, PublishedTable]:
+    """The published tables of the parsed dbt project; parsed once per process."""
+    if not manifest_path.is_file():
+        raise ManifestNotFoundError(
+            f"dbt manifest not found at {manifest_path}: run `make manifest` (dbt parse) first")
+    return published_from_manifest(json.loads(manifest_path.read_text(encoding="utf-8")))
+
+
+_DERIVED: dict[str, Callable[[dict[str, PublishedTable]], Any]] = {
+    "PUBLISHED_TABLES": lambda tables: tuple(tables),
+    # table -> its columns, in contract order
+    "CONTRACT": lambda tables: {t.name: t.column_names for t in tables.values()},
+    "HISTORICAL": lambda tables: tuple(t.name for t in tables.values() if t.history),
+    "LATEST_ONLY": lambda tables: frozenset(t.name for t in tables.values() if not t.history),
+}
+
+
+@cache
+def _derived(name: str) -> Any:
+    return _DERIVED[name](published_tables())
+
+
+def __getattr__(name: str) -> Any:
+    """PUBLISHED_TABLES, CONTRACT, HISTORICAL and LATEST_ONLY, from the manifest on first use."""
+    if name not in _DERIVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _derived(name)

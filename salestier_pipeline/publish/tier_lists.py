@@ -14,17 +14,16 @@ import duckdb
 import pandas as pd
 
 from salestier_pipeline.formulas import neutralise
+from salestier_pipeline.publish.read import columns_of, latest_as_of, select_relation
 
 
 def latest_rows(serving_db: Path, table: str, order_by: str) -> pd.DataFrame:
-    """Rows of the latest as-of date, through the relational API (the table is an identifier, not SQL text;
-    order_by is a constant of write_tier_lists)."""
+    """Every column of the table's rows of its latest as-of date, as the mart wrote them (plain select through
+    the relational API: the table is an identifier, not SQL text; order_by is a constant of write_tier_lists)."""
     con = duckdb.connect(str(serving_db), read_only=True)
     try:
-        rel = con.table(table)
-        latest = rel.aggregate("max(as_of_date)").fetchall()[0][0]
-        latest_only = duckdb.ColumnExpression("as_of_date") == duckdb.ConstantExpression(latest)
-        return rel.filter(latest_only).order(order_by).df()
+        latest = latest_as_of(con, table)
+        return select_relation(con, table, latest, columns_of(con, table), order_by).df()
     finally:
         con.close()
 

@@ -1,11 +1,16 @@
 """XLSX tier lists for people: one workbook per kind, read from the serving DuckDB file.
 
 Layout (one workbook per kind, latest as-of date):
-  exports/customer_tier_list.xlsx  sheet "汇总 Summary": one row per manager x owner with A/B/C/D counts;
-                                   sheet "客户 Customers": every account, manager and owner columns first,
-                                   autofilter on, so "per owner" / "per manager" is one filter click.
-  exports/rep_tier_list.xlsx       sheet "汇总 Summary": one row per team x manager with rep-tier counts;
-                                   sheet "销售 Reps": every rep with the manager's name.
+  exports/customer_tier_list.xlsx  sheet "汇总 Summary": mart customer_tier_summary, one row per manager x owner
+                                   with A/B/C/D counts and its total row;
+                                   sheet "客户 Customers": mart customer_tier_list, every account, manager and
+                                   owner columns first, autofilter on, so "per owner" / "per manager" is one
+                                   filter click.
+  exports/rep_tier_list.xlsx       sheet "汇总 Summary": mart rep_tier_summary, one row per team x manager with
+                                   rep-tier counts and its total row;
+                                   sheet "销售 Reps": mart rep_tier_list, every rep with the manager's name.
+The marts decide every name, count and total; this module only selects their columns for one as-of date
+(publish/read.py) and formats them.
 A single filterable sheet scales to hundreds of owners (a sheet per owner does not: Excel sheet names are
 limited to 31 characters and a workbook with hundreds of tabs is unusable).
 
@@ -34,6 +39,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from salestier_pipeline.formulas import is_formula_like
+from salestier_pipeline.publish.read import columns_of, latest_as_of, select_relation, select_rows
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,18 @@ PERCENT_COLUMNS = frozenset({"attainment", "win_rate", "attainment_percentile", 
 LEAD_CUSTOMER_COLUMNS = ("manager_rep_id", "manager_name", "team", "owner_rep_id", "owner_name", "tier",
                          "previous_tier", "account_name", "account_id")
 LEAD_REP_COLUMNS = ("team", "manager_rep_id", "manager_name", "rep_id", "rep_name", "rep_tier")
+# The summary sheets: columns of the summary marts, in sheet order (the marts hold the total row too).
+CUSTOMER_SUMMARY_COLUMNS = ("manager_rep_id", "manager_name", "team", "owner_rep_id", "owner_name",
+                            *(f"tier_{t.lower()}_accounts" for t in TIER_FILLS), "accounts",
+                            "accounts_past_service_level", "open_pipeline", "bookings_365d")
+REP_SUMMARY_COLUMNS = ("team", "manager_rep_id", "manager_name", *(f"{t}_reps" for t in REP_TIER_FILLS), "reps",
+                       "next_period_target", "bookings", "target_amount")
+TOTAL_LABEL = "合计 Total"
+# Row orders (constants: column names only, except the rep tiers' display order, best first).
+CUSTOMER_ORDER = "manager_rep_id NULLS LAST, owner_rep_id NULLS LAST, tier NULLS LAST, account_name, account_id"
+CUSTOMER_SUMMARY_ORDER = "level, manager_rep_id NULLS LAST, owner_rep_id NULLS LAST, owner_name NULLS LAST"
+REP_ORDER = "team NULLS LAST, CASE rep_tier WHEN 'top' THEN 1 WHEN 'core' THEN 2 WHEN 'developing' THEN 3 END, rep_id"
+REP_SUMMARY_ORDER = "level, team NULLS LAST, manager_rep_id NULLS LAST"
 MAX_WIDTH = 60
 # Excel's limit for one cell, counted in UTF-16 code units (a character outside the BMP takes two).
 MAX_CELL_CHARS = 32_767
@@ -106,11 +124,6 @@ def fit_cell(text: str, limit: int = MAX_CELL_CHARS) -> tuple[str, bool]:
     return head + TRUNCATION_MARKER, True
 
 
-def _ident(name: str) -> str:
-    """A column name as a quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def display_width(text: str) -> int:
     """Character cells on screen: CJK characters take two, which Excel's width unit does not know."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -121,28 +134,12 @@ def header_label(column: str) -> str:
     return f"{label}\n{column}" if label else column
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()]
-
-
-def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> tuple[tuple[str, ...], list]:
-    cursor = con.execute(sql, list(params))
-    return tuple(d[0] for d in cursor.description), cursor.fetchall()
-
-
-def _latest(con: duckdb.DuckDBPyConnection, table: str) -> dt.date | None:
-    return con.table(table).aggregate("max(as_of_date)").fetchall()[0][0]
-
-
 def _currency(con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date) -> str | None:
     """The currency the mart's money columns are in (its `currency` column), None for an older table."""
-    if "currency" not in _columns(con, table):
+    if "currency" not in columns_of(con, table):
         return None
-    rel = con.table(table).filter(duckdb.ColumnExpression("as_of_date") == duckdb.ConstantExpression(as_of))
-    return rel.aggregate("max(currency)").fetchall()[0][0]
+    rows = select_relation(con, table, as_of, ["currency"]).limit(1).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _ordered(lead: Sequence[str], available: Sequence[str]) -> list[str]:
@@ -150,71 +147,37 @@ def _ordered(lead: Sequence[str], available: Sequence[str]) -> list[str]:
     return [c for c in lead if c in available] + [c for c in available if c not in lead]
 
 
-# The SQL below is assembled from identifiers only: the serving tables' own column names (our dbt models),
-# each quoted by _ident; the as-of date is a bound parameter.
+def _summary(con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date, columns: Sequence[str],
+             order_by: str) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None]:
+    """A summary mart's detail rows and its total row (level 'total', labelled in the first cell)."""
+    _, rows = select_rows(con, table, as_of, ["level", *columns], order_by)
+    detail = [row[1:] for row in rows if row[0] != "total"]
+    totals = [(TOTAL_LABEL, *row[2:]) for row in rows if row[0] == "total"]
+    return detail, (totals[0] if totals else None)
+
 
 def customer_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Sheet]:
-    """Summary per manager x owner, and the full list with the manager resolved through rep_tier_list."""
-    cols = _columns(con, "customer_tier_list")
-    own = [c for c in cols if c not in ("manager_rep_id", "team")]
-    joined = (
-        "SELECT " + ", ".join("c." + _ident(c) for c in own)  # noqa: S608 - quoted identifiers, see above
-        + ", r.manager_rep_id, r.team, m.rep_name AS manager_name FROM customer_tier_list c "
-        "LEFT JOIN rep_tier_list r ON r.rep_id = c.owner_rep_id AND r.as_of_date = c.as_of_date "
-        "LEFT JOIN rep_tier_list m ON m.rep_id = r.manager_rep_id AND m.as_of_date = c.as_of_date "
-        "WHERE c.as_of_date = ?"
-    )
-    order = _ordered(LEAD_CUSTOMER_COLUMNS, [*own, "manager_rep_id", "team", "manager_name"])
-    select = ", ".join(_ident(c) for c in order)
-    columns, rows = _query(
-        con, f"SELECT {select} FROM ({joined}) ORDER BY manager_rep_id NULLS LAST, "  # noqa: S608 - identifiers
-        "owner_rep_id NULLS LAST, tier NULLS LAST, account_name, account_id", [as_of])
-    summary_columns, summary = _query(con, f"""
-        SELECT manager_rep_id, any_value(manager_name) AS manager_name, any_value(team) AS team,
-               owner_rep_id, any_value(owner_name) AS owner_name,
-               count(*) FILTER (tier = 'A') AS tier_a_accounts, count(*) FILTER (tier = 'B') AS tier_b_accounts,
-               count(*) FILTER (tier = 'C') AS tier_c_accounts, count(*) FILTER (tier = 'D') AS tier_d_accounts,
-               count(*) AS accounts, count(*) FILTER (is_past_service_level) AS accounts_past_service_level,
-               sum(open_pipeline) AS open_pipeline, sum(bookings_365d) AS bookings_365d
-        FROM ({joined}) GROUP BY manager_rep_id, owner_rep_id
-        ORDER BY manager_rep_id NULLS LAST, owner_rep_id NULLS LAST""", [as_of])  # noqa: S608 - identifiers
-    total = ("合计 Total", None, None, None, None, *(
-        sum(r[i] or 0 for r in summary) for i in range(5, len(summary_columns))))
+    """Summary per manager x owner (mart customer_tier_summary) and the full list (mart customer_tier_list)."""
+    order = _ordered(LEAD_CUSTOMER_COLUMNS, columns_of(con, "customer_tier_list"))
+    columns, rows = select_rows(con, "customer_tier_list", as_of, order, CUSTOMER_ORDER)
+    summary, total = _summary(con, "customer_tier_summary", as_of, CUSTOMER_SUMMARY_COLUMNS, CUSTOMER_SUMMARY_ORDER)
     tier_header_fill = {f"tier_{t.lower()}_accounts": fill for t, fill in TIER_FILLS.items()}
     currency = _currency(con, "customer_tier_list", as_of)
     return [
-        Sheet("汇总 Summary", summary_columns, summary, {"__header__": tier_header_fill}, 5, total, currency),
+        Sheet("汇总 Summary", CUSTOMER_SUMMARY_COLUMNS, summary, {"__header__": tier_header_fill}, 5, total, currency),
         Sheet("客户 Customers", columns, rows, {"tier": TIER_FILLS, "previous_tier": TIER_FILLS}, 8, None, currency),
     ]
 
 
 def rep_sheets(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[Sheet]:
-    """Summary per team x manager with rep-tier counts, and the full rep list with the manager's name."""
-    cols = _columns(con, "rep_tier_list")
-    joined = (
-        "SELECT " + ", ".join("r." + _ident(c) for c in cols)  # noqa: S608 - quoted identifiers, see above
-        + ", m.rep_name AS manager_name FROM rep_tier_list r "
-        "LEFT JOIN rep_tier_list m ON m.rep_id = r.manager_rep_id AND m.as_of_date = r.as_of_date "
-        "WHERE r.as_of_date = ?"
-    )
-    order = _ordered(LEAD_REP_COLUMNS, [*cols, "manager_name"])
-    select = ", ".join(_ident(c) for c in order)
-    columns, rows = _query(con, f"SELECT {select} FROM ({joined}) ORDER BY team NULLS LAST, "  # noqa: S608
-                                "CASE rep_tier WHEN 'top' THEN 1 WHEN 'core' THEN 2 WHEN 'developing' THEN 3 END, "
-                                "rep_id", [as_of])
-    money = "".join(f", sum({c}) AS {c}" for c in ("bookings", "target_amount") if c in cols)  # constants
-    summary_columns, summary = _query(con, f"""
-        SELECT team, manager_rep_id, any_value(manager_name) AS manager_name,
-               count(*) FILTER (rep_tier = 'top') AS top_reps, count(*) FILTER (rep_tier = 'core') AS core_reps,
-               count(*) FILTER (rep_tier = 'developing') AS developing_reps, count(*) AS reps,
-               sum(next_period_target) AS next_period_target{money}
-        FROM ({joined}) GROUP BY team, manager_rep_id ORDER BY team NULLS LAST, manager_rep_id NULLS LAST""",  # noqa: S608 - identifiers
-        [as_of])
-    total = ("合计 Total", None, None, *(sum(r[i] or 0 for r in summary) for i in range(3, len(summary_columns))))
+    """Summary per team x manager (mart rep_tier_summary) and the full rep list (mart rep_tier_list)."""
+    order = _ordered(LEAD_REP_COLUMNS, columns_of(con, "rep_tier_list"))
+    columns, rows = select_rows(con, "rep_tier_list", as_of, order, REP_ORDER)
+    summary, total = _summary(con, "rep_tier_summary", as_of, REP_SUMMARY_COLUMNS, REP_SUMMARY_ORDER)
     header_fill = {f"{t}_reps": fill for t, fill in REP_TIER_FILLS.items()}
     currency = _currency(con, "rep_tier_list", as_of)
     return [
-        Sheet("汇总 Summary", summary_columns, summary, {"__header__": header_fill}, 3, total, currency),
+        Sheet("汇总 Summary", REP_SUMMARY_COLUMNS, summary, {"__header__": header_fill}, 3, total, currency),
         Sheet("销售 Reps", columns, rows, {"rep_tier": REP_TIER_FILLS, "previous_rep_tier": REP_TIER_FILLS}, 5, None,
               currency),
     ]
@@ -365,7 +328,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], title: str, as_of: dt.da
 
 def _with_serving(serving_db: Path, table: str, as_of: dt.date | None):
     con = duckdb.connect(str(serving_db), read_only=True)
-    return con, as_of or _latest(con, table)
+    return con, as_of or latest_as_of(con, table)
 
 
 def write_customer_tier_xlsx(serving_db: Path, path: Path, as_of: dt.date | None = None,

@@ -1,10 +1,11 @@
--- Feedback with account resolved, score normalised to 0-1 (csat_1_5: (s-1)/4,
--- nps_0_10: s/10) and credited to the rep who owned the account when it came
--- (SPEC §4): the account's owner in the latest account version exported on or
--- before the first export that carried the feedback; if that owner is unknown
--- (no such version, or its owner does not resolve to the roster), the account's
--- current owner; for an account with no owner at all, the feedback's own owner
--- field (Case Owner / 负责人) when it names a roster rep.
+-- Feedback with account resolved, its score read on its scale (seed feedback_scales:
+-- normalised to 0-1 as (s - min) / (max - min), promoter / detractor on NPS scales; an
+-- unknown scale leaves them NULL and is_nps_response false) and credited to the rep who
+-- owned the account when it came (SPEC §4): the account's owner in the latest account
+-- version exported on or before the first export that carried the feedback; if that
+-- owner is unknown (no such version, or its owner does not resolve to the roster), the
+-- account's current owner; for an account with no owner at all, the feedback's own
+-- owner field (Case Owner / 负责人) when it names a roster rep.
 with
 
 feedback as (
@@ -64,16 +65,18 @@ final as (
             when a.owner_rep_id is not null then 'current_account_owner'
             when r.feedback_owner_rep_id is not null then 'feedback_owner'
         end as rep_attribution,
-        case
-            when r.scale = 'csat_1_5' then least(greatest((r.score - 1) / 4.0, 0.0), 1.0)
-            when r.scale = 'nps_0_10' then least(greatest(r.score / 10.0, 0.0), 1.0)
+        -- the case keeps NULL a NULL: greatest() / least() skip NULLs on some engines (DuckDB, Postgres)
+        case when r.score is not null and fs.scale is not null
+             then least(greatest((r.score - fs.min_score) / (fs.max_score - fs.min_score), 0.0), 1.0)
         end as score_normalized,
-        case when r.scale = 'nps_0_10' then r.score >= 9 end as is_promoter,
-        case when r.scale = 'nps_0_10' then r.score <= 6 end as is_detractor,
+        case when fs.promoter_min_score is not null then r.score >= fs.promoter_min_score end as is_promoter,
+        case when fs.detractor_max_score is not null then r.score <= fs.detractor_max_score end as is_detractor,
+        coalesce(fs.promoter_min_score is not null, false) as is_nps_response,
         r.received_date <= {{ as_of() }} and r.score is not null as is_counted
     from resolved as r
     left join version_at_feedback as v on v.feedback_id = r.feedback_id and v.pick = 1
     left join {{ ref('int_accounts') }} as a on a.account_id = r.account_id
+    left join {{ ref('feedback_scales') }} as fs on fs.scale = r.scale
 )
 
 select * from final

@@ -31,7 +31,7 @@ feedback as (
     select f.*, t.tier as account_tier
     from {{ ref('int_feedback') }} as f
     left join {{ ref('int_customer_tiers') }} as t on t.account_id = f.account_id
-    where f.is_counted and f.score_normalized is not null
+    where f.is_counted
 ),
 
 level_map as (
@@ -115,12 +115,9 @@ activity_counts as (
 ),
 
 satisfaction as (
+    -- satisfaction, responses and NPS as macros/satisfaction.sql defines them (as per account)
     select fl.level, fl.level_key, p.period_type, p.period_start,
-           {{ stable_avg('fl.score_normalized') }} as satisfaction,
-           count(*) as satisfaction_responses,
-           -- NPS over the 0-10 responses: % promoters (9-10) - % detractors (0-6)
-           100.0 * (count(case when fl.is_promoter then 1 end) - count(case when fl.is_detractor then 1 end))
-               / nullif(count(case when fl.scale = 'nps_0_10' then 1 end), 0) as nps
+           {{ satisfaction_metrics('fl') }}
     from feedback_levels as fl
     inner join periods as p on fl.received_date between p.period_start and p.period_end
     group by 1, 2, 3, 4

@@ -26,6 +26,7 @@ final as (
         t.owner_rep_id,
         coalesce(r.rep_name, t.crm_owner_name) as owner_name,
         r.manager_rep_id,
+        m.rep_name as manager_name,
         r.team,
         t.tier,
         cast(null as {{ dbt.type_string() }}) as previous_tier,     -- post-hook
@@ -57,6 +58,7 @@ final as (
         {{ first_snapshot_expr() }} as is_first_snapshot   -- post-hook keeps it right on backfills
     from tiers as t
     left join reps as r on r.rep_id = t.owner_rep_id
+    left join reps as m on m.rep_id = r.manager_rep_id
 )
 
 -- every money figure of a row is in its currency: the reporting currency (var reporting_currency)

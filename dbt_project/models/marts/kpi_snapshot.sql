@@ -16,6 +16,7 @@
 {%- set snapshot_kpis = ['open_deals', 'open_pipeline', 'weighted_pipeline', 'overdue_deals', 'stale_deals'] %}
 {%- set money_kpis = ['bookings', 'avg_deal_size', 'target_amount', 'sales_velocity', 'open_pipeline', 'weighted_pipeline'] %}
 {%- set suffix = {'month': 'mtd', 'quarter': 'qtd', 'trailing_90d': 't90d'} %}
+{%- set account_kpis = ['accounts'] + tier_count_names('accounts_tier_{}') + ['accounts_past_service_level'] %}
 with
 
 performance as (
@@ -38,10 +39,7 @@ account_counts as (
     select
         level, level_key,
         count(*) as accounts,
-        count(case when tier = 'A' then 1 end) as accounts_tier_a,
-        count(case when tier = 'B' then 1 end) as accounts_tier_b,
-        count(case when tier = 'C' then 1 end) as accounts_tier_c,
-        count(case when tier = 'D' then 1 end) as accounts_tier_d,
+        {{- tier_counts('tier', 'accounts_tier_{}') }},
         count(case when is_past_service_level then 1 end) as accounts_past_service_level
     from account_levels
     group by level, level_key
@@ -51,7 +49,7 @@ account_kpis as (
     -- every key of the spine, zero when it owns no account (e.g. a tier nobody is in today)
     select
         k.level, k.level_key,
-        {%- for c in ['accounts', 'accounts_tier_a', 'accounts_tier_b', 'accounts_tier_c', 'accounts_tier_d', 'accounts_past_service_level'] %}
+        {%- for c in account_kpis %}
         coalesce(c.{{ c }}, 0) as {{ c }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
@@ -90,7 +88,7 @@ snapshot_long as (
     where period_type = 'trailing_90d'
     union all
     {%- endfor %}
-    {%- for kpi in ['accounts', 'accounts_tier_a', 'accounts_tier_b', 'accounts_tier_c', 'accounts_tier_d', 'accounts_past_service_level'] %}
+    {%- for kpi in account_kpis %}
     select
         level, level_key, '{{ kpi }}',
         null, null, null,

@@ -23,10 +23,7 @@ rep_tiers as (
 owned as (
     select
         owner_rep_id as rep_id,
-        count(case when tier = 'A' then 1 end) as tier_a_accounts,
-        count(case when tier = 'B' then 1 end) as tier_b_accounts,
-        count(case when tier = 'C' then 1 end) as tier_c_accounts,
-        count(case when tier = 'D' then 1 end) as tier_d_accounts,
+        {{- tier_counts('tier') }},
         count(*) as accounts_owned,
         sum(coalesce(purchases_365d, 0)) as owned_value,
         sum(open_pipeline) as owned_open_pipeline,
@@ -133,10 +130,7 @@ unowned as (
         cast(null as {{ dbt.type_string() }}) as rep_name,
         cast(null as {{ dbt.type_string() }}) as team,
         cast(null as {{ dbt.type_string() }}) as rep_tier,
-        count(case when tier = 'A' then 1 end) as tier_a_accounts,
-        count(case when tier = 'B' then 1 end) as tier_b_accounts,
-        count(case when tier = 'C' then 1 end) as tier_c_accounts,
-        count(case when tier = 'D' then 1 end) as tier_d_accounts,
+        {{- tier_counts('tier') }},
         count(*) as accounts_owned,
         sum(coalesce(purchases_365d, 0)) as owned_value,
         sum(open_pipeline) as owned_open_pipeline,

@@ -12,12 +12,17 @@ rep_tiers as (
     select * from {{ ref('int_rep_tiers') }}
 ),
 
+reps as (
+    select * from {{ ref('int_reps') }}
+),
+
 final as (
     select
         {{ as_of() }} as as_of_date,
         t.rep_id,
         t.rep_name,
         t.manager_rep_id,
+        m.rep_name as manager_name,
         t.team,
         t.region,
         t.hire_date,
@@ -45,6 +50,7 @@ final as (
         t.tier_reason,
         {{ first_snapshot_expr() }} as is_first_snapshot   -- post-hook keeps it right on backfills
     from rep_tiers as t
+    left join reps as m on m.rep_id = t.manager_rep_id
 ),
 
 based as (

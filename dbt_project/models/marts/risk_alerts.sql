@@ -40,37 +40,37 @@ stale_deal as (
 
 overdue_deal as (
     select
-        'overdue_deal',
-        case when amount_value >= {{ var('alert_high_value_deal_amount') }} or account_tier in {{ sql_list_raw(var('alert_high_severity_tiers')) }} then 'high' end,
+        'overdue_deal' as alert_type,
+        case when amount_value >= {{ var('alert_high_value_deal_amount') }} or account_tier in {{ sql_list_raw(var('alert_high_severity_tiers')) }} then 'high' end as severity_override,
         account_id,
         opportunity_id,
+        owner_rep_id as rep_id,
         owner_rep_id,
-        owner_rep_id,
-        opportunity_id,
+        opportunity_id as entity_key,
         'deal ''' || coalesce(opportunity_name, opportunity_id) || ''' expected to close on ' || cast(close_date as {{ dbt.type_string() }}) || ', '
             || {{ days_between('close_date', as_of()) }} || ' days ago, still open at ' || coalesce(stage, 'unmapped stage')
-            || '; amount ' || coalesce({{ money_text('amount_value') }}, 'not set'),
-        cast({{ days_between('close_date', as_of()) }} as {{ type_double() }}),
-        0.0
+            || '; amount ' || coalesce({{ money_text('amount_value') }}, 'not set') as detail,
+        cast({{ days_between('close_date', as_of()) }} as {{ type_double() }}) as metric_value,
+        0.0 as threshold
     from deals
     where is_overdue
 ),
 
 neglected_account as (
     select
-        'neglected_account',
-        neglect_severity,
+        'neglected_account' as alert_type,
+        neglect_severity as severity_override,
         account_id,
-        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        owner_rep_id as rep_id,
         owner_rep_id,
-        owner_rep_id,
-        account_id,
+        account_id as entity_key,
         'tier ' || tier || ' account ''' || account_name || ''': '
             || coalesce(days_since_last_activity || ' days since the last contact',
                         'no contact recorded (' || coalesce(days_since_contact || ' days since created', 'creation date unknown') || ')')
-            || ' (service level ' || service_level_days || ' days)',
-        cast(days_since_contact as {{ type_double() }}),
-        cast(service_level_days as {{ type_double() }})
+            || ' (service level ' || service_level_days || ' days)' as detail,
+        cast(days_since_contact as {{ type_double() }}) as metric_value,
+        cast(service_level_days as {{ type_double() }}) as threshold
     from accounts
     where is_past_service_level
 ),
@@ -79,17 +79,17 @@ no_activity_export as (
     -- a source without any activity export cannot be checked against service levels: one info
     -- alert for it instead of a "no contact recorded" alert for every one of its accounts
     select
-        'no_activity_export',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        source_system,
+        'no_activity_export' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as severity_override,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        cast(null as {{ dbt.type_string() }}) as rep_id,
+        cast(null as {{ dbt.type_string() }}) as owner_rep_id,
+        source_system as entity_key,
         'source ''' || source_system || ''' has no activity export: service levels cannot be checked for its '
-            || cast(count(*) as {{ dbt.type_string() }}) || ' account(s)',
-        cast(count(*) as {{ type_double() }}),
-        cast(null as {{ type_double() }})
+            || cast(count(*) as {{ dbt.type_string() }}) || ' account(s)' as detail,
+        cast(count(*) as {{ type_double() }}) as metric_value,
+        cast(null as {{ type_double() }}) as threshold
     from accounts
     where not has_activity_export
     group by source_system
@@ -99,38 +99,39 @@ at_risk_high_value as (
     -- the date it turned at_risk is derived from the data (last purchase + the active
     -- window + 1 day), never from earlier runs, so the alert is the same in any run order
     select
-        'at_risk_high_value',
-        cast(null as {{ dbt.type_string() }}),
+        'at_risk_high_value' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as severity_override,
         a.account_id,
-        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        a.owner_rep_id as rep_id,
         a.owner_rep_id,
-        a.owner_rep_id,
-        a.account_id,
+        a.account_id as entity_key,
         'ABC ' || a.abc_class || ' account ''' || a.account_name || ''' is at_risk since '
             || cast(cast({{ dbt.dateadd('day', var('lifecycle_active_days') + 1, 'a.last_purchase_date') }} as date) as {{ dbt.type_string() }})
             || ': last purchase ' || a.days_since_last_purchase || ' days ago (' || cast(a.last_purchase_date as {{ dbt.type_string() }})
             || '; active up to ' || {{ var('lifecycle_active_days') }} || ' days), '
-            || {{ money_text('coalesce(a.purchases_365d, 0)') }} || ' purchased in the last ' || {{ var('rfm_window_days') }} || ' days',
-        cast(a.days_since_last_purchase as {{ type_double() }}),
-        {{ var('lifecycle_active_days') }}.0
+            || {{ money_text('coalesce(a.purchases_365d, 0)') }} || ' purchased in the last ' || {{ var('rfm_window_days') }} || ' days'
+            as detail,
+        cast(a.days_since_last_purchase as {{ type_double() }}) as metric_value,
+        {{ var('lifecycle_active_days') }}.0 as threshold
     from accounts as a
     where a.lifecycle_stage = 'at_risk' and a.abc_class in {{ sql_list_raw(var('at_risk_alert_abc_classes')) }}
 ),
 
 low_satisfaction as (
     select
-        'low_satisfaction',
-        cast(null as {{ dbt.type_string() }}),
+        'low_satisfaction' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as severity_override,
         account_id,
-        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        owner_rep_id as rep_id,
         owner_rep_id,
-        owner_rep_id,
-        account_id,
+        account_id as entity_key,
         'tier ' || tier || ' account ''' || account_name || ''': satisfaction ' || {{ number_text('satisfaction', 2) }}
             || ' over ' || satisfaction_responses || ' response(s) in ' || {{ var('satisfaction_window_days') }}
-            || ' days (threshold ' || {{ format_number(var('low_satisfaction_threshold'), 2) }} || ')',
-        satisfaction,
-        {{ var('low_satisfaction_threshold') }}
+            || ' days (threshold ' || {{ format_number(var('low_satisfaction_threshold'), 2) }} || ')' as detail,
+        satisfaction as metric_value,
+        {{ var('low_satisfaction_threshold') }} as threshold
     from accounts
     where tier in {{ sql_list_raw(var('low_satisfaction_tiers')) }}
       and satisfaction_responses > 0
@@ -157,20 +158,20 @@ concentration as (
 revenue_concentration as (
     -- only meaningful with more accounts than the top N
     select
-        'revenue_concentration',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        'company',
+        'revenue_concentration' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as severity_override,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        cast(null as {{ dbt.type_string() }}) as rep_id,
+        cast(null as {{ dbt.type_string() }}) as owner_rep_id,
+        'company' as entity_key,
         'top {{ var("concentration_top_n") }} of ' || accounts_with_bookings || ' accounts hold '
             || {{ format_number('100 * top_bookings / total_bookings', 1) }} || '% of bookings in the last '
             || {{ var('rfm_window_days') }} || ' days (' || {{ money_text('top_bookings') }} || ' of '
             || {{ money_text('total_bookings') }} || '; threshold '
-            || {{ format_number(100 * var('concentration_max_share'), 1) }} || '%)',
-        top_bookings / total_bookings,
-        {{ var('concentration_max_share') }}
+            || {{ format_number(100 * var('concentration_max_share'), 1) }} || '%)' as detail,
+        top_bookings / total_bookings as metric_value,
+        {{ var('concentration_max_share') }} as threshold
     from concentration
     where accounts_with_bookings > {{ var('concentration_top_n') }}
       and top_bookings / total_bookings > {{ var('concentration_max_share') }}
@@ -198,34 +199,32 @@ rep_coverage as (
 
 low_coverage as (
     select
-        'low_coverage',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
+        'low_coverage' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as severity_override,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
         rep_id,
-        rep_id,
-        rep_id,
+        rep_id as owner_rep_id,
+        rep_id as entity_key,
         period_type || ' from ' || cast(period_start as {{ dbt.type_string() }}) || ': pipeline due '
             || {{ money_text('pipeline_due') }} || ' / remaining target ' || {{ money_text('remaining_target') }}
             || ' = coverage ' || {{ format_number('pipeline_coverage', 2) }} || ' < 1 / win rate '
-            || {{ format_number('reference_win_rate', 2) }} || ' = ' || {{ format_number('1 / reference_win_rate', 2) }},
-        pipeline_coverage,
-        1 / reference_win_rate
+            || {{ format_number('reference_win_rate', 2) }} || ' = ' || {{ format_number('1 / reference_win_rate', 2) }}
+            as detail,
+        pipeline_coverage as metric_value,
+        1 / reference_win_rate as threshold
     from rep_coverage
     where remaining_target > 0
       and reference_win_rate > 0
       and pipeline_coverage < 1 / reference_win_rate
 ),
 
+{%- set rule_columns = ['alert_type', 'severity_override', 'account_id', 'opportunity_id', 'rep_id', 'owner_rep_id',
+                         'entity_key', 'detail', 'metric_value', 'threshold'] %}
 unioned as (
-    select * from stale_deal
-    union all select * from overdue_deal
-    union all select * from neglected_account
-    union all select * from at_risk_high_value
-    union all select * from low_satisfaction
-    union all select * from revenue_concentration
-    union all select * from low_coverage
-    union all select * from no_activity_export
+    -- every rule CTE names each of these columns; they are unioned by name (macros/union.sql)
+    {{ union_by_name(['stale_deal', 'overdue_deal', 'neglected_account', 'at_risk_high_value', 'low_satisfaction',
+                      'revenue_concentration', 'low_coverage', 'no_activity_export'], rule_columns) }}
 ),
 
 valued as (
@@ -265,31 +264,37 @@ flooding as (
        and max(fired) > {{ var('alert_flood_share') }} * (select count(*) from accounts)
 ),
 
-kept as (
-    select alert_type, entity_key, severity, account_id, opportunity_id, rep_id, owner_rep_id, rule, detail,
-           metric_value, threshold, amount_at_stake, severity_rank
+listed as (
+    select *
     from ranked
     where alert_type not in (select alert_type from flooding) or rank_in_rule <= {{ var('alert_flood_top_n') }}
+),
 
-    union all
-
+rule_summary as (
     select
-        'rule_summary',
-        f.alert_type,
-        'info',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
+        'rule_summary' as alert_type,
+        f.alert_type as entity_key,
+        'info' as severity,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as opportunity_id,
+        cast(null as {{ dbt.type_string() }}) as rep_id,
+        cast(null as {{ dbt.type_string() }}) as owner_rep_id,
         f.rule,
         f.alert_type || ' fired for ' || cast(f.fired as {{ dbt.type_string() }}) || ' of '
             || cast((select count(*) from accounts) as {{ dbt.type_string() }}) || ' accounts: only the top '
-            || cast({{ var('alert_flood_top_n') }} as {{ dbt.type_string() }}) || ' by severity and amount are listed',
-        cast(f.fired as {{ type_double() }}),
-        cast({{ var('alert_flood_share') }} as {{ type_double() }}),
-        cast(0 as {{ type_double() }}),
-        4
+            || cast({{ var('alert_flood_top_n') }} as {{ dbt.type_string() }}) || ' by severity and amount are listed'
+            as detail,
+        cast(f.fired as {{ type_double() }}) as metric_value,
+        cast({{ var('alert_flood_share') }} as {{ type_double() }}) as threshold,
+        cast(0 as {{ type_double() }}) as amount_at_stake,
+        4 as severity_rank
     from flooding as f
+),
+
+kept as (
+    {{ union_by_name(['listed', 'rule_summary'], ['alert_type', 'entity_key', 'severity', 'account_id',
+                      'opportunity_id', 'rep_id', 'owner_rep_id', 'rule', 'detail', 'metric_value', 'threshold',
+                      'amount_at_stake', 'severity_rank']) }}
 ),
 
 final as (

@@ -4,7 +4,7 @@ Generates the demo at one scale into a temporary home, runs the nightly job once
 count (the same home: ingest is skipped after the first run, dbt rebuilds every table) and compares
 the content fingerprint of every published table. Exit 1 when any table differs.
 
-    python -m salestier_pipeline.determinism [--scale 10] [--threads 1,2,4] [--keep]
+    python -m tools.determinism [--scale 10] [--threads 1,2,4] [--keep]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from salestier_pipeline.publish.fingerprint import table_fingerprints
+from salestier_pipeline.quality.fingerprint import table_fingerprints
 
 SALESTIER = str(Path(sys.executable).with_name("salestier"))
 

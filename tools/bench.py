@@ -6,7 +6,7 @@ sampling the resident memory of that process tree (dbt is a grandchild) from
 /proc, then reads each Dagster step's start and end from the run's event log
 and attributes wall time and peak memory to the layers ingest, dbt and publish.
 
-    python -m salestier_pipeline.bench [--scales 1,10,100] [--keep] [--json PATH]
+    python -m tools.bench [--scales 1,10,100] [--keep] [--json PATH]
 """
 
 from __future__ import annotations
@@ -545,7 +545,7 @@ def parse_scales(text: str) -> list[float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m salestier_pipeline.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", type=parse_scales, default=[1.0, 10.0, 100.0], help="default: 1,10,100")
     parser.add_argument("--keep", action="store_true", help="keep the temporary homes (paths are printed)")
