@@ -46,3 +46,15 @@ def copy_home(source: Path, target: Path) -> Path:
     """A private copy of a SalesTier home (landing, raw, warehouse, serving, Dagster storage)."""
     shutil.copytree(source, target, symlinks=True)
     return target
+
+
+def add_next_batch(home: Path, day: str = "2026-11-28") -> tuple[str, str]:
+    """A new export batch `day` holding copies of every source's latest batch: (previous date, day).
+
+    Lets a test start from the session's published demo (one night done) and run the next night."""
+    previous = ""
+    for source in sorted(p for p in (home / "landing").iterdir() if p.is_dir() and p.name != "reference"):
+        latest = sorted(d for d in source.iterdir() if d.is_dir())[-1]
+        previous = max(previous, latest.name)
+        shutil.copytree(latest, source / day)
+    return previous, day

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from salestier_pipeline.quality.fingerprint import table_fingerprints
-from tests.runner import run_salestier, start_salestier
+from tests.runner import add_next_batch, copy_home, run_salestier, start_salestier
 
 
 def _group_cmdlines(pgid: int) -> list[str]:
@@ -47,14 +47,10 @@ def _kill_when(home: Path, as_of: str, reached) -> bool:
 
 @pytest.mark.slow
 def test_killed_runs_leave_the_previous_night_and_the_next_run_publishes(
-    tmp_path: Path, dbt_manifest: Path
+    tmp_path: Path, published_demo: Path
 ) -> None:
-    home = tmp_path / "home"
-    assert run_salestier(home, "demo", "--scale", "0.2").returncode == 0
-    dates = sorted(p.name for p in (home / "landing" / "zoho").iterdir())
-    yesterday, tonight = dates[-2], dates[-1]
-    first = run_salestier(home, "run", as_of=yesterday)
-    assert first.returncode == 0, first.stderr[-3000:]
+    home = copy_home(published_demo, tmp_path / "home")  # last night: published
+    yesterday, tonight = add_next_batch(home)  # tonight's exports have arrived
     serving = home / "serving" / "salestier.duckdb"
     before = table_fingerprints(serving)
 

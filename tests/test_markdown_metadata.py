@@ -91,12 +91,14 @@ def test_failures_text_escapes_data_only_in_its_markdown_form() -> None:
 
 # --- a real ingest run on hostile headers and cells ---------------------------------------------------------
 
-def _write_landing(home: Path, stage: str = "Qualification") -> None:
+def _write_landing(home: Path, stage: str = "Qualification", duplicate_id: str | None = None) -> None:
     batch = home / "landing" / "zoho" / AS_OF
     batch.mkdir(parents=True)
     rows = [f'{COLUMNS},{HEADER},"{PIPE_HEADER}"']
     rows += [f"zcrm_{i},Ann,Deal {i},Acme,{stage},10,12/31/2026,06/01/2026 10:00:00,x,y" for i in range(9)]
     rows.append(f'zcrm_9,Ann,Deal 9,Acme,{stage},"{CELL}",12/31/2026,06/01/2026 10:00:00,x,y')
+    if duplicate_id is not None:  # the same record twice in one export fails ids_unique_per_export
+        rows += [f"{duplicate_id},Ann,Dup,Acme,{stage},10,12/31/2026,06/01/2026 10:00:00,x,y"] * 2
     (batch / FILE).write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
@@ -163,15 +165,16 @@ def test_tables_hold_the_literal_header_file_name_and_cell(loaded_run: dict[str,
 
 def test_failed_check_markdown_escapes_the_sample_values(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    _write_landing(home, stage=STAGE)
+    _write_landing(home, duplicate_id=STAGE)
     success, events = _ingest(home)
     assert not success
     metadata = _metadata(events)
     failed = metadata["failure:failed_checks"]
     assert isinstance(failed, dg.MarkdownMetadataValue)
     assert_inert(failed.md_str)
-    assert "stage\\_in\\_map" in failed.md_str
+    assert "ids\\_unique\\_per\\_export" in failed.md_str
     assert html.escape(STAGE, quote=False) in render(failed.md_str)  # the value shows, literally
     failure = next(e for e in events if e.is_step_failure and e.step_failure_data.user_failure_data)
     description = failure.step_failure_data.user_failure_data.description
-    assert f"e.g. ['{STAGE}'" in description  # plain text (the UI shows it as text): alerts stay readable
+    assert "e.g. [" in description and f"'source_record_id': '{STAGE}'" in description  # plain text: alerts
+    # stay readable (the UI shows the description as text)

@@ -62,11 +62,14 @@ def _owner_summary(as_of: dt.date, level: str, counts: tuple[int, int, int, int]
             "bookings_365d": 25000.0 * accounts, "currency": "CNY"}
 
 
+REP_TIER_ORDER = {"top": 1, "core": 2, "developing": 3}  # seed rep_tier_rules.tier_order
+
+
 def _rep(as_of: dt.date, rep_id: str, name: str, manager: dict, team: str, tier: str, focus: str, band: str,
          target: float | None, reason: str) -> dict:
     return {"as_of_date": as_of, "rep_id": rep_id, "rep_name": name, **manager, "team": team, "rep_tier": tier,
-            "training_focus": focus, "incentive_band": band, "next_period_target": target, "tier_reason": reason,
-            **LEADERBOARD}
+            "rep_tier_order": REP_TIER_ORDER.get(tier), "training_focus": focus, "incentive_band": band,
+            "next_period_target": target, "tier_reason": reason, **LEADERBOARD}
 
 
 def _rep_summary(as_of: dt.date, level: str, team: str | None, manager: dict, counts: str,

@@ -12,6 +12,7 @@ import duckdb
 from salestier_pipeline.assets.dbt import WAREHOUSE_POOL
 from salestier_pipeline.partitions import as_of_partitions, published_freshness
 from salestier_pipeline.publish.postgres import publish_from_env
+from salestier_pipeline.publish.read import latest_as_of, select_rows
 from salestier_pipeline.publish.serving import build_candidate, discard, swap_candidate
 from salestier_pipeline.publish.tables import CONTRACT, MARTS_SCHEMA, PUBLISHED_TABLES
 from salestier_pipeline.publish.tier_lists import write_tier_lists
@@ -63,10 +64,8 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
         discard(candidate)
     con = duckdb.connect(str(settings.serving_db), read_only=True)
     try:
-        preview = con.execute(
-            "SELECT tier, count(*) AS accounts FROM customer_tier_list "
-            "WHERE as_of_date = (SELECT max(as_of_date) FROM customer_tier_list) GROUP BY tier ORDER BY tier"
-        ).fetchall()
+        _, preview = select_rows(con, "tier_distribution", latest_as_of(con, "tier_distribution"),
+                                 ["tier", "accounts"], "tier")
     finally:
         con.close()
     yield dg.MaterializeResult(metadata={

@@ -78,10 +78,10 @@ CUSTOMER_SUMMARY_COLUMNS = ("manager_rep_id", "manager_name", "team", "owner_rep
 REP_SUMMARY_COLUMNS = ("team", "manager_rep_id", "manager_name", *(f"{t}_reps" for t in REP_TIER_FILLS), "reps",
                        "next_period_target", "bookings", "target_amount")
 TOTAL_LABEL = "合计 Total"
-# Row orders (constants: column names only, except the rep tiers' display order, best first).
+# Row orders (constants: column names only; the rep tiers sort by the mart's rep_tier_order, best first).
 CUSTOMER_ORDER = "manager_rep_id NULLS LAST, owner_rep_id NULLS LAST, tier NULLS LAST, account_name, account_id"
 CUSTOMER_SUMMARY_ORDER = "level, manager_rep_id NULLS LAST, owner_rep_id NULLS LAST, owner_name NULLS LAST"
-REP_ORDER = "team NULLS LAST, CASE rep_tier WHEN 'top' THEN 1 WHEN 'core' THEN 2 WHEN 'developing' THEN 3 END, rep_id"
+REP_ORDER = "team NULLS LAST, rep_tier_order, rep_id"
 REP_SUMMARY_ORDER = "level, team NULLS LAST, manager_rep_id NULLS LAST"
 MAX_WIDTH = 60
 # Excel's limit for one cell, counted in UTF-16 code units (a character outside the BMP takes two).

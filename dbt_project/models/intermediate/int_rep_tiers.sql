@@ -167,7 +167,8 @@ final as (
         cast({{ dbt.dateadd('month', 3, dbt.date_trunc('quarter', as_of())) }} as date) as next_period_start,
         cast({{ dbt.last_day(dbt.dateadd('month', 3, dbt.date_trunc('quarter', as_of())), 'quarter') }} as date) as next_period_end,
         nullif({{ greatest_non_null(['t.quarter_target', 't.trailing_90d_bookings']) }}, 0) * rr.next_target_multiplier as next_period_target,
-        rr.next_target_multiplier
+        rr.next_target_multiplier,
+        rr.tier_order as rep_tier_order   -- best first (seed rep_tier_rules): how lists sort the tiers
     from tiered as t
     left join weakest as w on w.rep_id = t.rep_id
     left join {{ ref('incentive_bands') }} as ib

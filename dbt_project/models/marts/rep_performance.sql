@@ -20,10 +20,7 @@ reps as (
 tier_mix as (
     select
         owner_rep_id as rep_id,
-        count(case when tier = 'A' then 1 end) as tier_a_accounts,
-        count(case when tier = 'B' then 1 end) as tier_b_accounts,
-        count(case when tier = 'C' then 1 end) as tier_c_accounts,
-        count(case when tier = 'D' then 1 end) as tier_d_accounts,
+        {{ tier_counts('tier') }},
         count(*) as accounts_owned
     from {{ ref('int_customer_tiers') }}
     where owner_rep_id is not null

@@ -28,6 +28,7 @@ final as (
         t.hire_date,
         t.tenure_months,
         t.rep_tier,
+        t.rep_tier_order,
         cast(null as {{ dbt.type_string() }}) as previous_rep_tier,     -- post-hook (macros/history.sql)
         cast(null as boolean) as is_rep_tier_changed,   -- post-hook
         t.period_type as tier_period_type,
