@@ -135,9 +135,7 @@ def header_label(column: str) -> str:
 
 
 def _currency(con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date) -> str | None:
-    """The currency the mart's money columns are in (its `currency` column), None for an older table."""
-    if "currency" not in columns_of(con, table):
-        return None
+    """The currency the mart's money columns are in (its `currency` column; None when the date has no rows)."""
     rows = select_relation(con, table, as_of, ["currency"]).limit(1).fetchall()
     return rows[0][0] if rows else None
 

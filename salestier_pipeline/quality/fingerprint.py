@@ -14,13 +14,13 @@ def quote_identifier(name: str) -> str:
 
 def relation_fingerprint(con: duckdb.DuckDBPyConnection, relation: str,
                          columns: tuple[str, ...] | None = None) -> tuple[int, str]:
-    """(rows, md5 over the sorted md5 of every row) of `relation`, an already quoted table name; with
-    `columns`, of those columns in that order (the table's contract)."""
-    select = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
-    rows = (f"select md5(cast(x as varchar)) as h from (select {select} from {relation}) as x")  # noqa: S608 - quoted names
-    count, digest = con.execute(
-        f"select count(*), coalesce(md5(string_agg(h, ',' order by h)), 'empty') from ({rows})"  # noqa: S608
-    ).fetchone()
+    """(rows, md5 over the sorted md5 of every row) of table `relation` (e.g. `wh.marts.x`); with `columns`,
+    of those columns in that order (the table's contract). Relational API: no name becomes SQL text."""
+    rel = con.table(relation)
+    if columns:
+        rel = rel.select(*(duckdb.ColumnExpression(c) for c in columns))
+    hashed = rel.set_alias("x").project("md5(cast(x as varchar)) as h")
+    [(count, digest)] = hashed.aggregate("count(*), coalesce(md5(string_agg(h, ',' order by h)), 'empty')").fetchall()
     return int(count), digest
 
 
@@ -31,6 +31,6 @@ def table_fingerprints(db_path: Path) -> dict[str, str]:
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'main' order by 1"
         ).fetchall()]
-        return {t: relation_fingerprint(con, quote_identifier(t))[1] for t in tables}
+        return {t: relation_fingerprint(con, t)[1] for t in tables}
     finally:
         con.close()

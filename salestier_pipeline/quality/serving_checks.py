@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from salestier_pipeline.quality.fingerprint import quote_identifier, relation_fingerprint
+from salestier_pipeline.quality.fingerprint import relation_fingerprint
 
 CHECK_SUFFIX = "copied_intact"
 
@@ -49,10 +49,9 @@ def check_copies(warehouse: Path, candidate: Path, tables: tuple[str, ...], sche
         con.execute("ATTACH ? AS candidate (READ_ONLY)", [str(candidate)])
         checks = []
         for table in tables:
-            name = quote_identifier(table)
             cols = (columns or {}).get(table)
-            wh_rows, wh_hash = relation_fingerprint(con, f"wh.{quote_identifier(schema)}.{name}", cols)
-            sv_rows, sv_hash = relation_fingerprint(con, f"candidate.main.{name}", cols)
+            wh_rows, wh_hash = relation_fingerprint(con, f"wh.{schema}.{table}", cols)
+            sv_rows, sv_hash = relation_fingerprint(con, f"candidate.main.{table}", cols)
             checks.append(CopyCheck(table, wh_rows, sv_rows, wh_hash, sv_hash))
         return checks
     finally:
