@@ -3,15 +3,15 @@
 One function, `alert_run_failure`, serves both paths: the `salestier run` command (in-process
 runs have no daemon) and the run-failure sensor (runs launched by the daemon). A channel that
 fails is reported on stderr and never hides the other channels or the run's own exit code.
-Every text is trimmed to MAX_TEXT and passed through `redact` (no DSN password or webhook token
-is ever written), and a step's error is its innermost cause, not Dagster's wrapper around it.
+Every text is passed through `redact` with the settings' secrets (no DSN password or webhook token
+is ever written), then trimmed to MAX_TEXT, and a step's error is its innermost cause, not Dagster's
+wrapper around it. The channels are those of `Settings.alerts`, read once by load_settings.
 """
 
 from __future__ import annotations
 
 import errno
 import json
-import os
 import smtplib
 import sys
 import urllib.request
@@ -24,8 +24,8 @@ from typing import Any
 
 import dagster as dg
 
-from salestier_pipeline.redact import redact, redact_data
-from salestier_pipeline.settings import Settings
+from salestier_pipeline.redact import Secrets, redact, redact_data
+from salestier_pipeline.settings import Settings, SmtpChannel
 
 WEBHOOK_TIMEOUT_SECONDS = 10
 PARTITION_TAG = "dagster/partition"
@@ -63,8 +63,9 @@ class FailureReport:
         return {"event": "salestier_run_failed", **asdict(self), "text": self.text()}
 
 
-def _cut(text: str | None) -> str:
-    text = redact((text or "").strip())
+def _cut(text: str | None, secrets: Secrets = ()) -> str:
+    """Masked before it is trimmed: a cut must never leave half a secret unmasked."""
+    text = redact((text or "").strip(), secrets)
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + " …"
 
 
@@ -119,30 +120,31 @@ def error_line(error: Any) -> str:
     return f"{cls_name}: {message}" if message else cls_name
 
 
-def _error_text(error: Any, home: Path | None) -> str:
+def _error_text(error: Any, home: Path | None, secrets: Secrets = ()) -> str:
     text = error_line(innermost_error(error))
     if is_disk_full_text(text):
         text = disk_full_message(home or "the SalesTier home", text)
-    return _cut(text)
+    return _cut(text, secrets)
 
 
-def _step_error(data: Any, home: Path | None = None) -> str:
+def _step_error(data: Any, home: Path | None = None, secrets: Secrets = ()) -> str:
     user = getattr(data, "user_failure_data", None)
     if user is not None and user.description:
-        return _cut(user.description)
+        return _cut(user.description, secrets)
     error = getattr(data, "error", None)
-    return _error_text(error, home) if error is not None else "unknown error"
+    return _error_text(error, home, secrets) if error is not None else "unknown error"
 
 
-def _check_text(evaluation: Any) -> str:
+def _check_text(evaluation: Any, secrets: Secrets = ()) -> str:
     meta = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
     details = [f"{k}={meta[k]}" for k in ("unexpected_count", "observed", "sample_values", "where") if k in meta]
-    return _cut("; ".join(filter(None, [evaluation.description or "", *map(str, details)])))
+    return _cut("; ".join(filter(None, [evaluation.description or "", *map(str, details)])), secrets)
 
 
 def report_from_events(run_id: str, job: str, partition: str | None, entries: Iterable[Any],
-                       run_error: str | None = None, home: Path | None = None) -> FailureReport:
-    """Pure: failed steps and failed checks of one run from its event log entries."""
+                       run_error: str | None = None, home: Path | None = None,
+                       secrets: Secrets = ()) -> FailureReport:
+    """Pure: failed steps and failed checks of one run from its event log entries (texts masked for `secrets`)."""
     steps: list[dict[str, str]] = []
     checks: list[dict[str, Any]] = []
     for entry in entries:
@@ -150,7 +152,8 @@ def report_from_events(run_id: str, job: str, partition: str | None, entries: It
         if event is None:
             continue
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            steps.append({"step": event.step_key or "?", "error": _step_error(event.event_specific_data, home)})
+            steps.append({"step": event.step_key or "?",
+                          "error": _step_error(event.event_specific_data, home, secrets)})
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
@@ -158,15 +161,16 @@ def report_from_events(run_id: str, job: str, partition: str | None, entries: It
                     "asset": evaluation.asset_key.to_user_string(),
                     "check": evaluation.check_name,
                     "severity": evaluation.severity.value,
-                    "text": _check_text(evaluation),
+                    "text": _check_text(evaluation, secrets),
                 })
         elif event.event_type == dg.DagsterEventType.RUN_FAILURE and run_error is None:
             error = getattr(event.event_specific_data, "error", None)
-            run_error = _error_text(error, home) if error is not None else _cut(entry.message)
+            run_error = _error_text(error, home, secrets) if error is not None else _cut(entry.message, secrets)
     return FailureReport(run_id, job, partition, steps, checks, run_error)
 
 
-def failure_report(instance: dg.DagsterInstance, run_id: str, home: Path | None = None) -> FailureReport:
+def failure_report(instance: dg.DagsterInstance, run_id: str, home: Path | None = None,
+                   secrets: Secrets = ()) -> FailureReport:
     """Read one run's failures from the Dagster instance (home: named in a disk-full cause)."""
     run = instance.get_run_by_id(run_id)
     entries = instance.all_logs(run_id, of_type={
@@ -174,7 +178,7 @@ def failure_report(instance: dg.DagsterInstance, run_id: str, home: Path | None 
     })
     job = run.job_name if run else "?"
     partition = run.tags.get(PARTITION_TAG) if run else None
-    return report_from_events(run_id, job, partition, entries, home=home)
+    return report_from_events(run_id, job, partition, entries, home=home, secrets=secrets)
 
 
 def append_alert_log(path: Path, payload: Mapping[str, Any]) -> None:
@@ -193,33 +197,17 @@ def post_webhook(url: str, payload: Mapping[str, Any], timeout: float = WEBHOOK_
         return int(response.status)
 
 
-def smtp_config(env: Mapping[str, str]) -> dict[str, Any] | None:
-    """SALESTIER_ALERT_SMTP_*: HOST and TO are required; PORT (587), USER, PASSWORD, FROM, STARTTLS (1)."""
-    host, to = env.get("SALESTIER_ALERT_SMTP_HOST"), env.get("SALESTIER_ALERT_SMTP_TO")
-    if not host or not to:
-        return None
-    return {
-        "host": host,
-        "port": int(env.get("SALESTIER_ALERT_SMTP_PORT", "587")),
-        "user": env.get("SALESTIER_ALERT_SMTP_USER"),
-        "password": env.get("SALESTIER_ALERT_SMTP_PASSWORD"),
-        "sender": env.get("SALESTIER_ALERT_SMTP_FROM") or env.get("SALESTIER_ALERT_SMTP_USER") or "salestier@localhost",
-        "to": [a.strip() for a in to.split(",") if a.strip()],
-        "starttls": env.get("SALESTIER_ALERT_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
-    }
-
-
-def send_email(config: Mapping[str, Any], report: FailureReport, env: Mapping[str, str] | None = None) -> None:
+def send_email(config: SmtpChannel, report: FailureReport, secrets: Secrets = ()) -> None:
     message = EmailMessage()
     message["Subject"] = f"[SalesTier] run failed for as-of {report.partition or '?'}"
-    message["From"] = config["sender"]
-    message["To"] = ", ".join(config["to"])
-    message.set_content(redact(report.text(), env))
-    with smtplib.SMTP(config["host"], config["port"], timeout=WEBHOOK_TIMEOUT_SECONDS) as smtp:
-        if config["starttls"]:
+    message["From"] = config.sender
+    message["To"] = ", ".join(config.to)
+    message.set_content(redact(report.text(), secrets))
+    with smtplib.SMTP(config.host, config.port, timeout=WEBHOOK_TIMEOUT_SECONDS) as smtp:
+        if config.starttls:
             smtp.starttls()
-        if config["user"]:
-            smtp.login(config["user"], config["password"] or "")
+        if config.user:
+            smtp.login(config.user, config.password or "")
         smtp.send_message(message)
 
 
@@ -227,23 +215,23 @@ def alert_log_path(settings: Settings) -> Path:
     return settings.home / "logs" / "alerts.log"
 
 
-def send_alert(report: FailureReport, settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Deliver to every configured channel; returns channel → 'ok' or the error, never raises."""
-    env = os.environ if env is None else env
-    payload = redact_data(report.payload(), env)
+def send_alert(report: FailureReport, settings: Settings) -> dict[str, str]:
+    """Deliver to every channel of settings.alerts; returns channel → 'ok' or the error, never raises."""
+    secrets = settings.secrets
+    payload = redact_data(report.payload(), secrets)
     outcome: dict[str, str] = {}
     channels: list[tuple[str, Any]] = [("log", lambda: append_alert_log(alert_log_path(settings), payload))]
-    if env.get("SALESTIER_ALERT_WEBHOOK_URL"):
-        channels.append(("webhook", lambda: post_webhook(env["SALESTIER_ALERT_WEBHOOK_URL"], payload)))
-    smtp = smtp_config(env)
+    webhook, smtp = settings.alerts.webhook_url, settings.alerts.smtp
+    if webhook:
+        channels.append(("webhook", lambda: post_webhook(webhook, payload)))
     if smtp:
-        channels.append(("email", lambda: send_email(smtp, report, env)))
+        channels.append(("email", lambda: send_email(smtp, report, secrets)))
     for name, deliver in channels:
         try:
             deliver()
             outcome[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - one broken channel must not hide the others
-            outcome[name] = redact(f"{type(exc).__name__}: {exc}", env)
+            outcome[name] = redact(f"{type(exc).__name__}: {exc}", secrets)
             print(f"alert channel {name} failed: {outcome[name]}", file=sys.stderr)
     return outcome
 
@@ -251,8 +239,9 @@ def send_alert(report: FailureReport, settings: Settings, env: Mapping[str, str]
 def alert_run_failure(instance: dg.DagsterInstance, run_id: str, settings: Settings) -> FailureReport:
     """Build the report of a failed run from the instance and send it everywhere; never raises."""
     try:
-        report = failure_report(instance, run_id, settings.home)
+        report = failure_report(instance, run_id, settings.home, settings.secrets)
     except Exception as exc:  # noqa: BLE001 - an unreadable event log must still alert
-        report = FailureReport(run_id, "?", None, run_error=_cut(f"could not read the run's events: {exc}"))
+        report = FailureReport(run_id, "?", None,
+                               run_error=_cut(f"could not read the run's events: {exc}", settings.secrets))
     send_alert(report, settings)
     return report

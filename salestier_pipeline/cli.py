@@ -2,7 +2,8 @@
 
 Exit codes a cron job can rely on: 0 ok (published), 1 a run failed (nothing
 published; an alert was sent, also for a full disk), 2 bad usage or input
-(nothing to run on, bad dates, invalid profile).
+(nothing to run on, bad dates, invalid profile, a bad SALESTIER_* value).
+The settings are read once, by `main`, and passed to each command.
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from salestier_pipeline.redact import redact
-from salestier_pipeline.settings import Settings, load_settings
+from salestier_pipeline.redact import Secrets, redact
+from salestier_pipeline.settings import MIN_FREE_ENV, Settings, load_settings
 
 if TYPE_CHECKING:
     import dagster as dg
 
 JOB = "salestier_nightly"
-MIN_FREE_ENV = "SALESTIER_MIN_FREE_MB"
-DEFAULT_MIN_FREE_MB = 200  # a night writes raw Parquet, the warehouse, a serving candidate and run storage
 NEARLY_FULL_MB = 1.0
 
 DAGSTER_YAML = """# Written by `salestier run`: a persistent local instance for runs and the UI.
@@ -42,13 +41,19 @@ def prepare_dagster_home(settings: Settings) -> Path:
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML, encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
-def err(message: str) -> None:
-    """One line on stderr, secrets masked."""
-    print(redact(message), file=sys.stderr)
+def open_instance(home: Path) -> dg.DagsterInstance:
+    """The persistent instance at `home`, opened by path: nothing is written into os.environ."""
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def err(message: str, secrets: Secrets = ()) -> None:
+    """One line on stderr, masked: patterns always, the settings' exact secret values when passed."""
+    print(redact(message, secrets), file=sys.stderr)
 
 
 def as_of_problem(settings: Settings, explicit: str | None) -> str | None:
@@ -69,10 +74,9 @@ def resolve_as_of(settings: Settings, explicit: str | None) -> str | None:
     return explicit or settings.as_of or latest_export_date(settings.landing)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from salestier_pipeline.demo.generate import generate_demo
 
-    settings = load_settings()
     landing = Path(args.landing).resolve() if args.landing else settings.landing
     summary = generate_demo(landing, seed=args.seed, scale=args.scale, as_of=date.fromisoformat(args.as_of))
     print(f"demo exports written to {landing}")
@@ -83,16 +87,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def landing_is_empty(landing: Path) -> bool:
     return not landing.exists() or not any(p for p in landing.rglob("*") if p.is_file())
-
-
-def min_free_mb() -> float:
-    """SALESTIER_MIN_FREE_MB; an unreadable value falls back to the default (with a warning), never disables it."""
-    raw = os.environ.get(MIN_FREE_ENV)
-    try:
-        return float(raw) if raw else DEFAULT_MIN_FREE_MB
-    except ValueError:
-        err(f"{MIN_FREE_ENV}={raw!r} is not a number: using {DEFAULT_MIN_FREE_MB}")
-        return DEFAULT_MIN_FREE_MB
 
 
 def _existing(path: Path) -> Path:
@@ -117,8 +111,8 @@ def _alert_not_run(settings: Settings, as_of: str, run_id: str, message: str) ->
     """Alert a night that could not run or whose run storage broke: no event log to read a report from."""
     from salestier_pipeline.alerts import FailureReport, send_alert
 
-    err(message)
-    send_alert(FailureReport(run_id, JOB, as_of, run_error=redact(message)), settings)
+    err(message, settings.secrets)
+    send_alert(FailureReport(run_id, JOB, as_of, run_error=redact(message, settings.secrets)), settings)
 
 
 def reap_and_alert(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
@@ -135,6 +129,8 @@ def reap_and_alert(instance: dg.DagsterInstance, settings: Settings) -> list[str
 
 def _fail_own_live_runs(instance: dg.DagsterInstance) -> str:
     """After a storage error, mark this process's unfinished run failed if storage still allows; its id or '-'."""
+    import dagster as dg
+
     from salestier_pipeline.runs import LIVE_STATUSES, PID_TAG
 
     run_id = "-"
@@ -151,20 +147,17 @@ def _fail_own_live_runs(instance: dg.DagsterInstance) -> str:
 def _execute(settings: Settings, as_of: str) -> bool:
     """One in-process run of the nightly job; a failure is alerted here since no daemon watches it.
 
-    A full disk is refused before starting (SALESTIER_MIN_FREE_MB, default 200) and, if it fills
-    during the run, becomes a "disk full under <path>" alert and exit 1 rather than a traceback.
+    A full disk is refused before starting (settings.min_free_mb: SALESTIER_MIN_FREE_MB, default 200) and,
+    if it fills during the run, becomes a "disk full under <path>" alert and exit 1 rather than a traceback.
     """
     print(f"SalesTier run: home={settings.home} as_of={as_of}")
-    problem = disk_space_problem(settings.home, min_free_mb())
+    problem = disk_space_problem(settings.home, settings.min_free_mb)
     if problem is not None:
         _alert_not_run(settings, as_of, "not-started", problem)
         return False
-    import dagster as dg
-
     run_id, message = "-", None
     try:
-        prepare_dagster_home(settings)
-        with dg.DagsterInstance.get() as instance:
+        with open_instance(prepare_dagster_home(settings)) as instance:
             try:
                 return _run_and_report(instance, settings, as_of)
             except Exception as exc:
@@ -177,7 +170,7 @@ def _execute(settings: Settings, as_of: str) -> bool:
         if message is None:
             raise
     _alert_not_run(settings, as_of, run_id, message)
-    err(f"run {run_id} FAILED: nothing was published")
+    err(f"run {run_id} FAILED: nothing was published", settings.secrets)
     return False
 
 
@@ -221,16 +214,16 @@ def _run_and_report(instance: dg.DagsterInstance, settings: Settings, as_of: str
         return True
     report = alert_run_failure(instance, result.run_id, settings)
     failed = [s["step"] for s in report.failed_steps]
-    err(f"run {result.run_id} FAILED at: {', '.join(failed) or 'unknown step'}; nothing was published")
-    err(report.text())
+    err(f"run {result.run_id} FAILED at: {', '.join(failed) or 'unknown step'}; nothing was published",
+        settings.secrets)
+    err(report.text(), settings.secrets)
     return False
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     problem = as_of_problem(settings, args.as_of)
     if problem is not None:
-        err(problem)
+        err(problem, settings.secrets)
         return 2
     if args.demo_if_empty and landing_is_empty(settings.landing):
         print(f"landing zone {settings.landing} is empty: generating demo exports")
@@ -239,11 +232,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         generate_demo(settings.landing)
     as_of = resolve_as_of(settings, args.as_of)
     if as_of is None:
-        err(f"no export batches under {settings.landing} (expected <source>/<YYYY-MM-DD>/...)")
+        err(f"no export batches under {settings.landing} (expected <source>/<YYYY-MM-DD>/...)", settings.secrets)
         return 2
     problem = profiles_problem(settings)
     if problem is not None:
-        err(problem)
+        err(problem, settings.secrets)
         return 2
     return 0 if _execute(settings, as_of) else 1
 
@@ -273,37 +266,36 @@ def date_range(start: str, end: str) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-def cmd_backfill(args: argparse.Namespace) -> int:
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     """One as-of date after the other, in process: never two writers on the warehouse."""
     try:
         dates = date_range(args.start, args.end)
     except ValueError as exc:
         err(f"bad date range: {exc}")
         return 2
-    settings = load_settings()
     if args.export_dates_only:
         from salestier_pipeline.ingest.landing import export_dates
 
         present = set(export_dates(settings.landing))
         dates = [d for d in dates if d in present]
     if not dates:
-        err("nothing to run in that range")
+        err("nothing to run in that range", settings.secrets)
         return 2
     problem = profiles_problem(settings)
     if problem is not None:
-        err(problem)
+        err(problem, settings.secrets)
         return 2
     prepare_dagster_home(settings)
     for i, as_of in enumerate(dates, 1):
         print(f"backfill {i}/{len(dates)}: {as_of}")
         if not _execute(settings, as_of):
-            err(f"backfill stopped at {as_of}; dates after it were not run")
+            err(f"backfill stopped at {as_of}; dates after it were not run", settings.secrets)
             return 1
     print(f"backfill done: {len(dates)} as-of date(s) from {dates[0]} to {dates[-1]}")
     return 0
 
 
-def cmd_validate_profile(args: argparse.Namespace) -> int:
+def cmd_validate_profile(args: argparse.Namespace, settings: Settings) -> int:
     from salestier_pipeline.profiles import ProfileError, load_profile
 
     try:
@@ -324,7 +316,7 @@ def cmd_validate_profile(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(f"--against {folder}: not a folder", file=sys.stderr)
         return 2
-    reports = dry_run(folder, profile)
+    reports = dry_run(folder, profile, settings.limits)
     print(f"dry run over {len(reports)} file(s) under {folder} (nothing written):")
     for report in reports:
         print("\n".join(report.lines()))
@@ -343,13 +335,10 @@ def recent_runs(settings: Settings, limit: int) -> list[str]:
     """The last runs of the instance, newest first, with what failed in the failed ones."""
     if not (settings.dagster_home / "dagster.yaml").exists():
         return [f"no Dagster instance at {settings.dagster_home}: no run yet"]
-    import dagster as dg
-
     from salestier_pipeline.alerts import PARTITION_TAG, failure_report
 
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     lines = ["last runs (newest first):"]
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(settings.dagster_home) as instance:
         try:
             reap_and_alert(instance, settings)  # a run whose process died must not show as STARTED forever
         except Exception as exc:  # noqa: BLE001 - status shows what it can read
@@ -360,7 +349,7 @@ def recent_runs(settings: Settings, limit: int) -> list[str]:
             lines.append(f"  {run.run_id}  as-of {run.tags.get(PARTITION_TAG, '-')}  {run.status.value}  "
                          f"start {_when(record.start_time)}  end {_when(record.end_time)}")
             if run.status.value == "FAILURE":
-                report = failure_report(instance, run.run_id, settings.home)
+                report = failure_report(instance, run.run_id, settings.home, settings.secrets)
                 lines += [_indent(f"    failed step {st['step']}: {st['error']}") for st in report.failed_steps]
                 lines += [_indent(f"    failed check {c['asset']}:{c['check']}: {c['text']}")
                           for c in report.failed_checks]
@@ -391,11 +380,10 @@ def published_status(settings: Settings) -> list[str]:
     return lines
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"SalesTier home: {settings.home}")
     for line in recent_runs(settings, args.limit) + published_status(settings):
-        print(redact(line))
+        print(redact(line, settings.secrets))
     return 0
 
 
@@ -431,7 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        settings = load_settings()
+    except ValueError as exc:  # a bad SALESTIER_* value is bad input: named, before anything runs
+        err(str(exc))
+        return 2
+    for note in settings.notes:
+        err(note)
+    return int(args.func(args, settings))
 
 
 if __name__ == "__main__":

@@ -2,22 +2,19 @@
 
 Three layers, because a driver error may quote a secret in any shape: URL userinfo
 (`postgresql://user:***@host`), libpq `password=` keywords, and the exact secret values
-known from the environment, so even a DSN too malformed to parse is masked wherever
-a fragment of it is quoted.
+of the settings (`Settings.secrets`, passed in by the caller), so even a DSN too malformed
+to parse is masked wherever a fragment of it is quoted.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 MASK = "***"
-ENV_PG_DSN = "SALESTIER_PG_DSN"
-ENV_WEBHOOK = "SALESTIER_ALERT_WEBHOOK_URL"
-ENV_SMTP_PASSWORD = "SALESTIER_ALERT_SMTP_PASSWORD"
+Secrets = tuple[tuple[str, str], ...]  # (secret, replacement), longest secret first
 MIN_SECRET_CHARS = 4  # shorter values are masked by the patterns only: masking "ab" everywhere garbles messages
 MIN_URL_TOKEN_CHARS = 12  # a webhook URL's path or query, masked wherever it is quoted without the host
 MIN_TOKEN_SEGMENT_CHARS = 16  # one path segment or query value this long is a token (Slack's is 24)
@@ -61,37 +58,37 @@ def _webhook_secrets(url: str) -> dict[str, str]:
     return {url: f"{base}/{MASK}"} | pieces
 
 
-def known_secrets(env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """(secret, replacement) pairs from the environment, longest first so a value goes before its fragments."""
-    env = os.environ if env is None else env
+def known_secrets(pg_dsn: str | None = None, webhook_url: str | None = None,
+                  smtp_password: str | None = None) -> Secrets:
+    """(secret, replacement) pairs of the configured secrets, longest first so a value goes before its fragments."""
     found: dict[str, str] = {}
-    if env.get(ENV_PG_DSN):
-        found |= dict.fromkeys(_dsn_secrets(env[ENV_PG_DSN]), MASK)
-    if env.get(ENV_WEBHOOK):
-        found |= {k: v for k, v in _webhook_secrets(env[ENV_WEBHOOK]).items() if k not in found}
-    if env.get(ENV_SMTP_PASSWORD):
-        found[env[ENV_SMTP_PASSWORD]] = MASK
-    return sorted(((s, r) for s, r in found.items() if len(s.strip("/")) >= MIN_SECRET_CHARS),
-                  key=lambda pair: len(pair[0]), reverse=True)
+    if pg_dsn:
+        found |= dict.fromkeys(_dsn_secrets(pg_dsn), MASK)
+    if webhook_url:
+        found |= {k: v for k, v in _webhook_secrets(webhook_url).items() if k not in found}
+    if smtp_password:
+        found[smtp_password] = MASK
+    return tuple(sorted(((s, r) for s, r in found.items() if len(s.strip("/")) >= MIN_SECRET_CHARS),
+                        key=lambda pair: len(pair[0]), reverse=True))
 
 
-def redact(text: str, env: Mapping[str, str] | None = None, extra: Iterable[str] = ()) -> str:
-    """`text` with passwords, tokens and the known secret values (plus those of `extra` DSNs) masked."""
+def redact(text: str, secrets: Secrets = (), extra: Iterable[str] = ()) -> str:
+    """`text` with passwords, tokens and the known `secrets` (plus those of `extra` DSNs) masked."""
     if not text:
         return text
-    pairs = known_secrets(env) + [(s, MASK) for d in extra for s in _dsn_secrets(d) if len(s) >= MIN_SECRET_CHARS]
+    pairs = [*secrets, *((s, MASK) for d in extra for s in _dsn_secrets(d) if len(s) >= MIN_SECRET_CHARS)]
     for secret, replacement in sorted(pairs, key=lambda pair: len(pair[0]), reverse=True):
         text = text.replace(secret, replacement)
     text = _URL_USERINFO.sub(lambda m: f"{m[1]}{MASK}@", text)
     return _KEYWORD.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
 
 
-def redact_data(value: Any, env: Mapping[str, str] | None = None) -> Any:
+def redact_data(value: Any, secrets: Secrets = ()) -> Any:
     """redact() applied to every string of a JSON-like structure (an alert payload)."""
     if isinstance(value, str):
-        return redact(value, env)
+        return redact(value, secrets)
     if isinstance(value, Mapping):
-        return {k: redact_data(v, env) for k, v in value.items()}
+        return {k: redact_data(v, secrets) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_data(v, env) for v in value]
+        return [redact_data(v, secrets) for v in value]
     return value

@@ -15,6 +15,7 @@ class SalesTierResource(dg.ConfigurableResource):
     max_quarantine_share: float | None = None
 
     def settings(self) -> Settings:
+        """load_settings() (the one read of the environment, validated) with this resource's config on top."""
         base = load_settings()
         changes: dict = {}
         if self.home:

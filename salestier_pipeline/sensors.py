@@ -10,14 +10,12 @@ reaps it (marks it failed) and sends its alert.
 
 from __future__ import annotations
 
-import os
 import time
 
 import dagster as dg
 
 from salestier_pipeline.alerts import alert_run_failure
 from salestier_pipeline.ingest.batches import (
-    DEFAULT_SETTLE_SECONDS,
     BatchScan,
     dump_cursor,
     group_by_date,
@@ -29,15 +27,9 @@ from salestier_pipeline.ingest.batches import (
 from salestier_pipeline.ingest.landing import future_batch_date, valid_batch_date, warn_skipped_batches
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.runs import LAUNCHER_TAG
-from salestier_pipeline.settings import automation_on, load_settings
+from salestier_pipeline.settings import SENSOR_SETTLE_ENV, automation_on, load_settings
 
 NIGHTLY_JOB = "salestier_nightly"
-SETTLE_ENV = "SALESTIER_SENSOR_SETTLE_SECONDS"
-
-
-def settle_seconds() -> float:
-    """How long a batch without a _SUCCESS/_manifest.json marker must stay unchanged to count as complete."""
-    return float(os.environ.get(SETTLE_ENV, DEFAULT_SETTLE_SECONDS))
 
 
 def _runnable(export_date: str) -> bool:
@@ -58,13 +50,13 @@ def runnable_scans(scans: list[BatchScan]) -> list[BatchScan]:
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING if automation_on() else dg.DefaultSensorStatus.STOPPED,
     description="Runs salestier_nightly for a batch's export date once the batch under <landing>/<source>/<date>/ "
-    f"is complete: a _SUCCESS or _manifest.json marker, or no change for {SETTLE_ENV} seconds (default 120). "
+    f"is complete: a _SUCCESS or _manifest.json marker, or no change for {SENSOR_SETTLE_ENV} seconds (default 120). "
     "Run key = content hash, so the same content never runs twice and a re-export runs again.",
 )
 def salestier_new_export_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     settings = load_settings()
     scans = runnable_scans(scan_landing(settings.landing))
-    requests, state = plan_batches(scans, load_cursor(context.cursor), time.time(), settle_seconds(),
+    requests, state = plan_batches(scans, load_cursor(context.cursor), time.time(), settings.sensor_settle_seconds,
                                    runnable_date=_runnable)
     run_requests = [
         dg.RunRequest(

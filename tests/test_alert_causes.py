@@ -19,6 +19,7 @@ from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 from dagster._utils.error import serializable_error_info_from_exc_info
 
 from salestier_pipeline.alerts import MAX_TEXT, error_line, innermost_error, report_from_events
+from salestier_pipeline.settings import load_settings
 from tests.runner import run_salestier, start_salestier
 from tests.test_alerts import Webhook, webhook  # noqa: F401 - shared fixture
 
@@ -71,6 +72,27 @@ def test_long_causes_are_cut_to_max_text() -> None:
     [step] = report_from_events("r", "salestier_nightly", AS_OF, [entry]).failed_steps
     assert step["error"].startswith("IngestProblem: xxx") and step["error"].endswith(" …")
     assert len(step["error"]) == MAX_TEXT + 2
+
+
+def test_a_secret_across_the_cut_is_masked_before_the_cut() -> None:
+    """The settings' secrets reach the report: a token quoted where the text is cut leaves no fragment."""
+    from dagster._core.events import DagsterEvent, DagsterEventType, StepFailureData
+    from dagster._core.events.log import EventLogEntry
+
+    token = "T0KEN-across-the-cut-5e4d3c2b1a"
+    try:
+        raise IngestProblem("y" * (MAX_TEXT - 70) + f" POST https://hooks.example.com/services/{token} failed")
+    except IngestProblem:
+        info = serializable_error_info_from_exc_info(sys.exc_info())
+    event = DagsterEvent(DagsterEventType.STEP_FAILURE.value, "salestier_nightly", step_key="serving__x",
+                         event_specific_data=StepFailureData(error=info, user_failure_data=None))
+    entry = EventLogEntry(error_info=None, level=40, user_message="", run_id="r", timestamp=0.0,
+                          dagster_event=event)
+    secrets = load_settings({"SALESTIER_ALERT_WEBHOOK_URL": f"https://hooks.example.com/services/{token}"}).secrets
+    [step] = report_from_events("r", "salestier_nightly", AS_OF, [entry], secrets=secrets).failed_steps
+    assert step["error"].endswith("POST https://hooks.example.com/*** failed")
+    [unmasked] = report_from_events("r", "salestier_nightly", AS_OF, [entry]).failed_steps
+    assert token[:8] in unmasked["error"]  # without the secrets the cut would have left a fragment
 
 
 @dataclass

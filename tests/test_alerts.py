@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from salestier_pipeline.alerts import FailureReport, send_alert
-from salestier_pipeline.settings import Settings
+from salestier_pipeline.settings import load_settings
 from tests.runner import run_salestier
 
 DUP_DEALS = (
@@ -124,7 +124,7 @@ def test_failure_sensor_alerts_daemon_runs_but_not_cli_runs(failed_run: FailedRu
 
 def test_a_broken_webhook_does_not_hide_the_log(tmp_path: Path) -> None:
     report = FailureReport("r1", "salestier_nightly", "2026-11-28", [{"step": "s", "error": "boom"}])
-    outcome = send_alert(report, Settings(home=tmp_path),
-                         env={"SALESTIER_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/unreachable"})
+    settings = load_settings({"SALESTIER_HOME": str(tmp_path), "SALESTIER_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/unreachable"})
+    outcome = send_alert(report, settings)
     assert outcome["log"] == "ok" and outcome["webhook"] != "ok"
     assert json.loads((tmp_path / "logs" / "alerts.log").read_text(encoding="utf-8"))["run_id"] == "r1"

@@ -14,14 +14,13 @@ import pytest
 from packaging.version import Version
 
 from salestier_pipeline.assets.dbt import (
-    KEEP_TARGETS_ENV,
     RUN_FOLDER,
     SalesTierDbtCliResource,
     dbt_project,
-    keep_target_runs,
     prune_target_runs,
     run_target_path,
 )
+from salestier_pipeline.settings import KEEP_TARGETS_ENV, load_settings
 from tests.runner import SALESTIER, run_salestier, salestier_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,15 +80,12 @@ def test_prune_never_removes_the_current_folder(tmp_path: Path) -> None:
     assert prune_target_runs(tmp_path / "missing", keep=1) == []
 
 
-def test_keep_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(KEEP_TARGETS_ENV, raising=False)
-    assert keep_target_runs() == 2
-    monkeypatch.setenv(KEEP_TARGETS_ENV, " 5 ")
-    assert keep_target_runs() == 5
+def test_keep_setting() -> None:
+    assert load_settings({}).dbt_keep_targets == 2
+    assert load_settings({KEEP_TARGETS_ENV: " 5 "}).dbt_keep_targets == 5
     for bad in ("0", "-1", "two", "1.5"):
-        monkeypatch.setenv(KEEP_TARGETS_ENV, bad)
         with pytest.raises(ValueError, match=rf"{KEEP_TARGETS_ENV} must be a whole number >= 1, not '{bad}'"):
-            keep_target_runs()
+            load_settings({KEEP_TARGETS_ENV: bad})
 
 
 def test_dbt_version_comes_from_the_installed_package_without_running_dbt() -> None:

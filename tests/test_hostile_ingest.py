@@ -184,13 +184,15 @@ def _workbook(path: Path, far_cell: str | None = None, rows_: int = 2) -> Path:
 
 
 def _decode_in_bounded_process(path: Path, limit_bytes: int, env: dict[str, str] | None = None) -> str:
-    """Decode in a child whose address space is capped: an allocation of the whole grid would kill it."""
+    """Decode in a child whose address space is capped: an allocation of the whole grid would kill it.
+    The child reads its limits the way a run does: load_settings() from its environment."""
     code = textwrap.dedent(f"""
         import resource, sys
         resource.setrlimit(resource.RLIMIT_AS, ({limit_bytes}, {limit_bytes}))
         from salestier_pipeline.ingest.decode import FileReadError, decode_file
+        from salestier_pipeline.settings import load_settings
         try:
-            decode_file(sys.argv[1], "bomb.xlsx")
+            decode_file(sys.argv[1], "bomb.xlsx", load_settings().limits)
         except FileReadError as exc:
             print(exc)
             sys.exit(3)

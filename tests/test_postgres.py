@@ -19,14 +19,13 @@ import pytest
 from psycopg import sql
 
 from salestier_pipeline.publish.postgres import (
-    ENV_DSN,
     PUBLISH_LOG,
-    dsn_from_env,
     pg_type,
-    publish_from_env,
+    publish_configured,
     publish_to_postgres,
 )
 from salestier_pipeline.publish.tables import CONTRACT, PUBLISHED_TABLES
+from salestier_pipeline.settings import PostgresTarget, load_settings
 from tests.pg import postgres_server
 
 SCHEMA = "salestier"
@@ -83,11 +82,21 @@ def read_versions(conn: psycopg.Connection, repeatable: bool) -> set[tuple[int, 
     return {tuple(r) for r in conn.execute(union).fetchall()}
 
 
-def test_dsn_comes_from_env(tmp_path: Path) -> None:
-    assert dsn_from_env({}) is None
-    assert dsn_from_env({ENV_DSN: "host=x"}) == "host=x"
-    assert publish_from_env(tmp_path / "none.duckdb", {}) is None
+def test_the_target_comes_from_the_settings(tmp_path: Path) -> None:
+    assert load_settings({}).postgres == PostgresTarget(None, "salestier")
+    assert load_settings({"SALESTIER_PG_DSN": "host=x", "SALESTIER_PG_SCHEMA": "bi"}).postgres == \
+        PostgresTarget("host=x", "bi")
+    assert publish_configured(tmp_path / "none.duckdb", load_settings({}).postgres) is None  # not configured
+    assert not (tmp_path / "none.duckdb").exists()
     assert pg_type("DECIMAL(18,2)") == "numeric(18,2)" and pg_type("STRUCT(a INTEGER)") == "text"
+
+
+def test_a_configured_target_publishes_into_its_schema(dsn: str, tmp_path: Path) -> None:
+    target = load_settings({"SALESTIER_PG_DSN": dsn, "SALESTIER_PG_SCHEMA": "configured"}).postgres
+    counts = publish_configured(build_serving(tmp_path / "v1.duckdb", 1, 3), target)
+    assert counts == dict.fromkeys(PUBLISHED_TABLES, 3)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM configured.customer_tier_list").fetchone() == (3,)
 
 
 def test_publish_round_trips_values(dsn: str, tmp_path: Path) -> None:

@@ -12,16 +12,18 @@ import pytest
 from salestier_pipeline.assets.ingest import landing_manifest
 from salestier_pipeline.ingest.landing import still_being_written
 from salestier_pipeline.resources import SalesTierResource
+from salestier_pipeline.settings import load_settings
 
 
-def test_still_being_written_uses_the_settle_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_still_being_written_uses_the_settle_window(tmp_path: Path) -> None:
     path = tmp_path / "deals.csv"
     path.write_text("Record Id\n")
-    monkeypatch.setenv("SALESTIER_WRITE_SETTLE_SECONDS", "120")
-    assert still_being_written([path]) == [path]
-    assert still_being_written([path], now=time.time() + 121) == []
-    monkeypatch.setenv("SALESTIER_WRITE_SETTLE_SECONDS", "0")
-    assert still_being_written([path]) == []
+    window = load_settings({"SALESTIER_WRITE_SETTLE_SECONDS": "120"}).limits.write_settle_seconds
+    assert still_being_written([path], window) == [path]
+    assert still_being_written([path], window, now=time.time() + 121) == []
+    assert still_being_written([path]) == [path]  # the default window is 120 s too
+    no_wait = load_settings({"SALESTIER_WRITE_SETTLE_SECONDS": "0"}).limits.write_settle_seconds
+    assert still_being_written([path], no_wait) == []
 
 
 def _manifest(home: Path) -> None:

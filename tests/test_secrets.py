@@ -17,7 +17,7 @@ import pytest
 from salestier_pipeline.alerts import FailureReport, send_alert
 from salestier_pipeline.publish.postgres import PostgresPublishError, publish_to_postgres
 from salestier_pipeline.redact import redact
-from salestier_pipeline.settings import Settings
+from salestier_pipeline.settings import load_settings
 from tests.runner import run_salestier
 from tests.test_alerts import Webhook, webhook  # noqa: F401 - shared fixture
 
@@ -28,7 +28,9 @@ SMTP_PASSWORD = "smtp-S3cret-42"
 ENV = {
     "SALESTIER_PG_DSN": BAD_DSN,
     "SALESTIER_ALERT_WEBHOOK_URL": f"https://hooks.example.com/services/{TOKEN}?sig=abc123",
-    "SALESTIER_ALERT_SMTP_PASSWORD": SMTP_PASSWORD,
+    "SALESTIER_ALERT_SMTP_PASSWORD": SMTP_PASSWORD,  # used (so it can be quoted) only with a HOST and a TO
+    "SALESTIER_ALERT_SMTP_HOST": "mail.example.com",
+    "SALESTIER_ALERT_SMTP_TO": "ops@example.com",
 }
 
 
@@ -43,14 +45,14 @@ ENV = {
     ("http://127.0.0.1:8080/alert and /home/logs/alerts.log", "http://127.0.0.1:8080/alert and /home/logs/alerts.log"),
 ])
 def test_redact_masks_every_form(text: str, expected: str) -> None:
-    assert redact(text, ENV) == expected
+    assert redact(text, load_settings(ENV).secrets) == expected
 
 
 def test_redact_masks_fragments_of_an_unparseable_dsn() -> None:
     # libpq splits at the first @, quoting the password's tail as part of the host
-    env = {"SALESTIER_PG_DSN": "postgresql://u:Abc@Secret9@127.0.0.1:1/db"}
-    assert redact("failed to resolve host 'Secret9@127.0.0.1'", env) == "failed to resolve host '***@127.0.0.1'"
-    assert redact("pw Abc@Secret9", env) == "pw ***"
+    secrets = load_settings({"SALESTIER_PG_DSN": "postgresql://u:Abc@Secret9@127.0.0.1:1/db"}).secrets
+    assert redact("failed to resolve host 'Secret9@127.0.0.1'", secrets) == "failed to resolve host '***@127.0.0.1'"
+    assert redact("pw Abc@Secret9", secrets) == "pw ***"
 
 
 def test_driver_error_is_reraised_masked_and_unchained(tmp_path: Path) -> None:
@@ -106,9 +108,9 @@ def test_every_alert_channel_is_masked(tmp_path: Path, webhook: Webhook, smtp_se
     report = FailureReport("r1", "salestier_nightly", "2026-11-27", [{"step": "serving__postgres", "error": leak}])
     env = {**ENV, "SALESTIER_ALERT_WEBHOOK_URL": webhook.url + "/" + TOKEN, "SALESTIER_ALERT_SMTP_HOST": "127.0.0.1",
            "SALESTIER_ALERT_SMTP_PORT": str(smtp_server.port), "SALESTIER_ALERT_SMTP_TO": "ops@example.com",
-           "SALESTIER_ALERT_SMTP_STARTTLS": "0"}
+           "SALESTIER_ALERT_SMTP_STARTTLS": "0", "SALESTIER_HOME": str(tmp_path)}
     before = len(webhook.posts)
-    outcome = send_alert(report, Settings(home=tmp_path), env=env)
+    outcome = send_alert(report, load_settings(env))
     assert outcome == {"log": "ok", "webhook": "ok", "email": "ok"}
     written = {
         "log": (tmp_path / "logs" / "alerts.log").read_text(encoding="utf-8"),

@@ -9,10 +9,15 @@ tests/test_contract_docs.py fails when the checked-in file differs from what thi
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from salestier_pipeline.publish.tables import PublishedTable, published_tables
+from salestier_pipeline.publish.tables import MANIFEST, PublishedTable, published_tables
+from salestier_pipeline.quality.dbt_rules import grains, rules_by_column
 from salestier_pipeline.settings import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs" / "published-tables.md"
@@ -28,6 +33,8 @@ generated from the enforced dbt model contracts (`dbt_project/models/marts/*.yml
 fails a build whose columns or types differ from the contract, and a test fails
 when this page differs from it. To change a table: edit the model's `.sql` and
 `.yml`, run `make manifest`, then `python tools/contract_docs.py`.
+The *rules* column lists what the model's blocking dbt test (`column_rules`) checks on
+each column; a failed rule stops the run before anything is published.
 What the numbers mean and the rules behind them: [data-model.md](data-model.md).
 
 **Keeps**: *history* tables keep a row set per as-of date; *latest only* tables
@@ -44,15 +51,45 @@ def keeps(table: PublishedTable) -> str:
     return "history" if table.history else "latest only"
 
 
-def render(tables: dict[str, PublishedTable]) -> str:
-    """The whole page for these tables (deterministic: same contract, same bytes)."""
+@dataclass
+class TableRules:
+    """A model's column_rules tests in words: rules per column, and the column combinations held unique."""
+
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    grains: list[tuple[str, ...]] = field(default_factory=list)
+
+
+def rules_from_manifest(manifest: Mapping[str, Any]) -> dict[str, TableRules]:
+    """Every model's column_rules tests (from their kwargs), by model name; warnings say so."""
+    rules: dict[str, TableRules] = {}
+    tests = sorted((n for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "test"
+                    and (n.get("test_metadata") or {}).get("name") == "column_rules"), key=lambda n: n["unique_id"])
+    for node in tests:
+        model = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+        kwargs = node["test_metadata"].get("kwargs") or {}
+        warn = " (warning)" if (node.get("config") or {}).get("severity", "error").lower() == "warn" else ""
+        table = rules.setdefault(model, TableRules())
+        for column, texts in rules_by_column(kwargs).items():
+            table.columns.setdefault(column, []).extend(t + warn for t in texts)
+        table.grains += grains(kwargs)
+    return rules
+
+
+def render(tables: dict[str, PublishedTable], rules: Mapping[str, TableRules] | None = None) -> str:
+    """The whole page for these tables (deterministic: same contract, same bytes); rules default to the
+    column_rules tests of the parsed project."""
+    if rules is None:
+        rules = rules_from_manifest(json.loads(MANIFEST.read_text(encoding="utf-8")))
     lines = [HEADER, "| table | keeps | columns | description |", "|---|---|---|---|"]
     lines += [f"| [{t.name}](#{t.name}) | {keeps(t)} | {len(t.columns)} | {cell(t.description)} |"
               for t in tables.values()]
     for t in tables.values():
-        lines += ["", f"## {t.name}", "", f"{cell(t.description)} Keeps: {keeps(t)}.", "",
-                  "| column | type | description |", "|---|---|---|"]
-        lines += [f"| `{c.name}` | {c.data_type} | {cell(c.description)} |" for c in t.columns]
+        table_rules = rules.get(t.name, TableRules())
+        grain = "".join(f" Unique per ({', '.join(g)})." for g in table_rules.grains)
+        lines += ["", f"## {t.name}", "", f"{cell(t.description)} Keeps: {keeps(t)}.{grain}", "",
+                  "| column | type | description | rules |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.data_type} | {cell(c.description)} | "
+                  f"{cell(', '.join(table_rules.columns.get(c.name, [])))} |" for c in t.columns]
     return "\n".join(lines) + "\n"
 
 

@@ -1,16 +1,22 @@
 {#- The run's as-of date. Everything is a function of it (never now()/current_date).
-    Parsing does not need it; executing without it is an error. -#}
+    The orchestrator passes it in the environment (SALESTIER_AS_OF_DATE), read only while executing:
+    parsing never sees it, so a new date does not invalidate dbt's partial parse (a changed --vars
+    value would force a full re-parse of the project every night). `--vars '{as_of_date: ...}'` still
+    works for runs by hand and wins over the environment. Executing without either is an error. -#}
 {% macro as_of_date_str() -%}
     {%- set d = var('as_of_date', none) -%}
+    {%- if d is none and execute -%}
+        {%- set d = env_var('SALESTIER_AS_OF_DATE', '') | trim or none -%}
+    {%- endif -%}
     {%- if d is none -%}
         {%- if execute -%}
-            {{ exceptions.raise_compiler_error("var 'as_of_date' is required: dbt build --vars '{as_of_date: YYYY-MM-DD}'") }}
+            {{ exceptions.raise_compiler_error("the as-of date is required: set SALESTIER_AS_OF_DATE=YYYY-MM-DD or pass --vars '{as_of_date: YYYY-MM-DD}'") }}
         {%- endif -%}
         {%- set d = '1970-01-01' -%}
     {%- endif -%}
     {%- set d = d | string | trim -%}
     {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', d) -%}
-        {{ exceptions.raise_compiler_error("var 'as_of_date' must be YYYY-MM-DD, got " ~ d) }}
+        {{ exceptions.raise_compiler_error("the as-of date must be YYYY-MM-DD, got " ~ d) }}
     {%- endif -%}
     {{- d -}}
 {%- endmacro %}

@@ -12,7 +12,6 @@ SALESTIER_DBT_KEEP_TARGETS (default 2) of them are kept.
 
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import uuid
@@ -29,10 +28,9 @@ from packaging.version import Version
 from salestier_pipeline.assets.dbt_warnings import enrich_warnings
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.resources import SalesTierResource
-from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings
+from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings, scoped_env
 
 WAREHOUSE_POOL = "warehouse"
-KEEP_TARGETS_ENV = "SALESTIER_DBT_KEEP_TARGETS"
 # <UTC start>-<run id prefix>-<random>: sorts by start time; nothing else in the folder is ever pruned
 RUN_FOLDER = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}-[0-9a-f]{6}")
 
@@ -52,18 +50,6 @@ class SalesTierDbtCliResource(DbtCliResource):
 def dbt_target_root(settings: Settings) -> Path:
     """Where dbt invocations write their artifacts and logs: in the home, not in the checkout."""
     return settings.home / "dbt" / "target"
-
-
-def keep_target_runs() -> int:
-    """How many invocations' target folders stay after a dbt step (SALESTIER_DBT_KEEP_TARGETS, default 2)."""
-    raw = os.environ.get(KEEP_TARGETS_ENV, "2").strip()
-    try:
-        keep = int(raw)
-    except ValueError:
-        raise ValueError(f"{KEEP_TARGETS_ENV} must be a whole number >= 1, not {raw!r}") from None
-    if keep < 1:
-        raise ValueError(f"{KEEP_TARGETS_ENV} must be a whole number >= 1, not {raw!r}")
-    return keep
 
 
 def run_target_path(root: Path, run_id: str, now: dt.datetime | None = None) -> Path:
@@ -87,6 +73,28 @@ def prune_target_runs(root: Path, keep: int, current: Path | None = None) -> lis
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
+
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def carry_partial_parse(root: Path, target: Path) -> Path | None:
+    """Copy the newest earlier invocation's parse state into this invocation's fresh target folder.
+
+    Each invocation writes to its own folder, so dbt would find no saved parse and re-parse the whole
+    project (~10 s) every night. dbt checks the copied state itself (project files, vars, profile,
+    env vars used while parsing) and falls back to a full parse when anything differs; the as-of date
+    is read only at execution (macro as_of_date_str), so a new date keeps the state valid."""
+    if not root.is_dir():
+        return None
+    earlier = sorted((p for p in root.iterdir() if p.is_dir() and RUN_FOLDER.fullmatch(p.name)
+                      and (p / PARTIAL_PARSE_FILE).is_file() and p.resolve() != target.resolve()),
+                     key=lambda p: p.name, reverse=True)
+    if not earlier:
+        return None
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(earlier[0] / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
+    return earlier[0]
 
 
 @cache
@@ -118,7 +126,12 @@ class SalesTierDbtTranslator(DagsterDbtTranslator):
 
 
 def describe_dbt_test(node: Mapping[str, Any]) -> str:
-    """'[dbt] not_null on kpi_snapshot.as_of_date (error)' from a manifest test node."""
+    """'[dbt] not_null on kpi_snapshot.as_of_date (error)' from a manifest test node.
+
+    A column_rules test (every blocking rule of a model in one query) lists its rule kinds and columns:
+    '[dbt] rules on customer_tier_list: not_null(as_of_date, tier); accepted_values(tier: A/B/C/D) - ...'."""
+    from salestier_pipeline.quality.dbt_rules import rules_summary, sql_text  # pure Python, no dbt import
+
     meta = node.get("test_metadata") or {}
     name = meta.get("name") or node.get("name", "test")
     kwargs = {k: v for k, v in (meta.get("kwargs") or {}).items() if k not in ("model", "column_name")}
@@ -126,9 +139,12 @@ def describe_dbt_test(node: Mapping[str, Any]) -> str:
     model = (node.get("attached_node") or "").rsplit(".", 1)[-1] or ", ".join(
         n.rsplit(".", 1)[-1] for n in node.get("depends_on", {}).get("nodes", []))
     target = f"{model}.{column}" if column else model
-    args = "; ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
     severity = (node.get("config") or {}).get("severity", "error").lower()
     blocking = "blocks publishing" if severity == "error" else "warns only"
+    if name == "column_rules":
+        rows = f" rows where {sql_text(kwargs['row_filter'])}" if kwargs.get("row_filter") else ""
+        return f"[dbt] rules on {model}{rows}: {rules_summary(kwargs)} - severity {severity}, {blocking}"
+    args = "; ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
     return f"[dbt] {name} on {target}" + (f" ({args})" if args else "") + f" - severity {severity}, {blocking}"
 
 
@@ -137,11 +153,22 @@ translator = SalesTierDbtTranslator(
 )
 
 
-def dbt_build_args(as_of: str, reporting_currency: str = "USD") -> list[str]:
-    """The dbt command of one run: every model, seed and data test for one as-of date, money in the reporting
-    currency. dbt unit tests check the SQL, not the data: they run once in the test suite, not every night."""
+AS_OF_ENV = "SALESTIER_AS_OF_DATE"  # read by the macro as_of_date_str at execution only
+
+
+def dbt_build_args(reporting_currency: str = "USD") -> list[str]:
+    """The dbt command of one run: every model, seed and data test, money in the reporting currency.
+
+    The as-of date is not a --vars value: dbt re-parses the whole project whenever --vars change, so it
+    goes in the environment (dbt_run_env). dbt unit tests check the SQL, not the data: they run once in the
+    test suite, not every night."""
     return ["build", "--exclude-resource-type", "unit_test",
-            "--vars", json.dumps({"as_of_date": as_of, "reporting_currency": reporting_currency})]
+            "--vars", json.dumps({"reporting_currency": reporting_currency})]
+
+
+def dbt_run_env(settings: Settings, as_of: str) -> dict[str, str]:
+    """What dbt's process needs besides the arguments: paths, threads and the run's as-of date."""
+    return {**settings.dbt_env(), AS_OF_ENV: as_of}
 
 
 @dbt_assets(
@@ -155,13 +182,16 @@ def dbt_build_args(as_of: str, reporting_currency: str = "USD") -> list[str]:
 def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, salestier: SalesTierResource):
     settings = salestier.settings()
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.update(settings.dbt_env())
-    keep = keep_target_runs()
+    keep = settings.dbt_keep_targets
     root = dbt_target_root(settings)
     target = run_target_path(root, context.run.run_id)
     try:
-        args = dbt_build_args(context.partition_key, settings.reporting_currency)
-        invocation = dbt.cli(args, context=context, target_path=target)
+        args = dbt_build_args(settings.reporting_currency)
+        carried = carry_partial_parse(root, target)
+        if carried is not None:
+            context.log.debug(f"dbt parse state carried over from {carried.name}")
+        with scoped_env(dbt_run_env(settings, context.partition_key)):  # dbt's process gets them, ours does not
+            invocation = dbt.cli(args, context=context, target_path=target)
         yield from enrich_warnings(invocation.stream(), invocation.manifest, settings.warehouse)
     finally:
         removed = prune_target_runs(root, keep, current=target)

@@ -42,7 +42,7 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
     settings = salestier.settings()
     as_of = context.partition_key
     profiles = load_profiles(settings.profiles_dir)
-    files = build_manifest(settings.landing, as_of, profiles)
+    files = build_manifest(settings.landing, as_of, profiles, settings.limits)
     write_manifest(files, manifest_path(settings, as_of))
     ensure_schema_files(settings.raw)
     write_profile_maps(profiles, settings.raw)
@@ -52,7 +52,8 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
     ]
     write_file_results(settings.raw, as_of, "_landing", unrecognised)  # rewritten each run, maybe empty
     errors = [f.error for f in files if f.error]
-    fresh = still_being_written([Path(f.path) for f in files if f.error and f.retryable])
+    fresh = still_being_written([Path(f.path) for f in files if f.error and f.retryable],
+                                settings.limits.write_settle_seconds)
     if fresh:
         raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from dg.Failure(
             description="file(s) still being written: " + ", ".join(str(p) for p in fresh)
@@ -91,11 +92,12 @@ def build_ingest_asset(module: str) -> dg.AssetsDefinition:
         manifest = read_manifest(manifest_path(settings, as_of))
         profiles = load_profiles(settings.profiles_dir)
         try:
-            results = ingest_module(module, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share)
+            results = ingest_module(module, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share,
+                                    settings.limits)
         except IngestError as exc:
             failed = [Path(f.path) for f in manifest if f.module == module]
-            if still_being_written(failed):  # a copy in progress looks truncated: try again later
-                raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from exc
+            if still_being_written(failed, settings.limits.write_settle_seconds):
+                raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from exc  # a copy in progress: retry
             raise
         frame = raw_check_frame(settings.raw, module, as_of)
         outcomes = validate_frame(frame, "raw", module)

@@ -11,7 +11,7 @@ import duckdb
 
 from salestier_pipeline.assets.dbt import WAREHOUSE_POOL
 from salestier_pipeline.partitions import as_of_partitions, published_freshness
-from salestier_pipeline.publish.postgres import publish_from_env
+from salestier_pipeline.publish.postgres import publish_configured
 from salestier_pipeline.publish.read import latest_as_of, select_rows
 from salestier_pipeline.publish.serving import build_candidate, discard, swap_candidate
 from salestier_pipeline.publish.tables import CONTRACT, MARTS_SCHEMA, PUBLISHED_TABLES
@@ -135,7 +135,7 @@ def html_report(context: dg.AssetExecutionContext, salestier: SalesTierResource)
 )
 def postgres_serving(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
     settings = salestier.settings()
-    counts = publish_from_env(settings.serving_db)
+    counts = publish_configured(settings.serving_db, settings.postgres)
     if counts is None:
         return dg.MaterializeResult(metadata={"status": "not configured (set SALESTIER_PG_DSN to enable)"})
     return dg.MaterializeResult(metadata={"status": "published", "row_counts": dg.MetadataValue.json(counts)})

@@ -24,7 +24,6 @@ from salestier_pipeline.demo.formats import DAY, NEVER, to_ts
 from salestier_pipeline.demo.timeline import between, work_hours
 
 PROSPECT, REGULAR, OCCASIONAL, AT_RISK, CHURNED, REACTIVATED = range(6)
-SEGMENT_NAMES = ("prospect", "regular", "occasional", "at_risk", "churned", "reactivated")
 SEGMENT_P = np.array([0.24, 0.30, 0.23, 0.09, 0.10, 0.04])
 DEAL_WEIGHT = np.array([0.5, 2.0, 1.5, 1.3, 1.3, 1.0])
 ACTIVITY_WEIGHT = np.array([0.6, 1.5, 1.0, 0.8, 0.7, 0.9])

@@ -43,11 +43,6 @@ def to_ts(day: dt.date) -> int:
     return (day - EPOCH).days * DAY
 
 
-def to_date(ts: int) -> dt.date:
-    """Calendar date of a timestamp."""
-    return EPOCH + dt.timedelta(days=int(ts // DAY))
-
-
 def _format_day(day: dt.date, pattern: str) -> str:
     if pattern == "yyyy/M/d":
         return f"{day.year}/{day.month}/{day.day}"

@@ -40,7 +40,6 @@ _GROUPED = {
     sep: re.compile(rf"^\d{{1,3}}(?P<g>[{groups}])\d{{3}}(?:(?P=g)\d{{3}})*(?:{re.escape(sep)}\d+)?$")
     for sep, groups in ((".", ",' \u00a0\u202f"), (",", ".' \u00a0\u202f"))
 }
-DEFAULT_MAX_MAGNITUDE = 1e15
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from pathlib import Path
 from salestier_pipeline.ingest.landing import DATE_DIR, EXPORT_SUFFIXES, sha256_of
 
 MARKERS = ("_SUCCESS", "_manifest.json")
-DEFAULT_SETTLE_SECONDS = 120.0
 CURSOR_VERSION = 1
 
 

@@ -17,27 +17,21 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 
 import pandas as pd
 
 from salestier_pipeline.ingest.records import ParsedText, Reject, cut, text_frame
+from salestier_pipeline.settings import DEFAULT_LIMITS, MAX_CELL_CHARS_ENV, IngestLimits
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-MAX_CELL_CHARS_ENV = "SALESTIER_MAX_CELL_CHARS"
 # below this many columns a note with a few commas could look like a whole row: the swallowed-line
 # test is not trusted there (the strict parser still catches quoting that is not valid CSV)
 SWALLOW_MIN_WIDTH = 5
-DEFAULT_MAX_CELL_CHARS = 1 << 20
 
 
 class CsvError(ValueError):
     """The text cannot be read as CSV at all (no header, cut inside a quote)."""
-
-
-def max_cell_chars() -> int:
-    return int(os.environ.get(MAX_CELL_CHARS_ENV, DEFAULT_MAX_CELL_CHARS))
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -70,12 +64,13 @@ def _fields(line: str, sep: str) -> int:
     return len(next(csv.reader([line], delimiter=sep), []))
 
 
-def parse_csv_text(text: str, label: str) -> ParsedText:
-    """Parse CSV text; rows keep their first physical line, bad records become `Reject`s."""
+def parse_csv_text(text: str, label: str, limits: IngestLimits = DEFAULT_LIMITS) -> ParsedText:
+    """Parse CSV text; rows keep their first physical line, bad records (a cell over limits.max_cell_chars
+    too) become `Reject`s."""
     lines = _Lines(text)
     first = next((ln for ln in _LINE_BREAK.split(text[:65536]) if ln.strip()), "")
     sep = sniff_delimiter(first)
-    limit = max_cell_chars()
+    limit = limits.max_cell_chars
     csv.field_size_limit(limit)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     headers: list[str] | None = None

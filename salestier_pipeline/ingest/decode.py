@@ -16,6 +16,7 @@ import pandas as pd
 from salestier_pipeline.ingest.csv_text import CsvError, count_lines, parse_csv_text
 from salestier_pipeline.ingest.records import Reject
 from salestier_pipeline.ingest.workbook import WorkbookError, read_xlsx
+from salestier_pipeline.settings import DEFAULT_LIMITS, IngestLimits
 
 
 class FileReadError(ValueError):
@@ -109,14 +110,14 @@ def _check_truncated(text: str, width: int, label: str) -> None:
         )
 
 
-def decode_text(text: str, label: str, encoding: str) -> DecodedFile:
+def decode_text(text: str, label: str, encoding: str, limits: IngestLimits = DEFAULT_LIMITS) -> DecodedFile:
     """Parse decoded CSV text into rows and rejects; file-level problems raise FileReadError."""
     _check_nul(text, label)
     _check_text(text, label)
     if not text.strip():
         raise FileReadError(f"{label}: empty file (no header row)")
     try:
-        parsed = parse_csv_text(text, label)
+        parsed = parse_csv_text(text, label, limits)
     except CsvError as exc:
         raise FileReadError(str(exc)) from None
     _check_truncated(text, len(parsed.headers), label)
@@ -124,14 +125,14 @@ def decode_text(text: str, label: str, encoding: str) -> DecodedFile:
                        parsed.rows_blank)
 
 
-def decode_file(path: Path, label: str) -> DecodedFile:
-    """Read a .csv or .xlsx export; raise FileReadError with the file's name and cause."""
+def decode_file(path: Path, label: str, limits: IngestLimits = DEFAULT_LIMITS) -> DecodedFile:
+    """Read a .csv or .xlsx export within `limits`; raise FileReadError with the file's name and cause."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise FileReadError(f"{label}: empty file (0 bytes)")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            parsed = read_xlsx(path, label)
+            parsed = read_xlsx(path, label, limits=limits)
         except WorkbookError as exc:
             raise FileReadError(str(exc)) from None
         return DecodedFile(parsed.headers, parsed.rows, parsed.line_numbers, "xlsx", "xlsx", parsed.rejects,
@@ -140,17 +141,17 @@ def decode_file(path: Path, label: str) -> DecodedFile:
     if data.startswith(b"PK\x03\x04"):
         raise FileReadError(f"{label}: a zip/xlsx workbook with a .csv name")
     encoding = detect_encoding(data, label)
-    return decode_text(data.decode(encoding), label, encoding)
+    return decode_text(data.decode(encoding), label, encoding, limits)
 
 
-def decode_header(path: Path, label: str) -> list[str]:
+def decode_header(path: Path, label: str, limits: IngestLimits = DEFAULT_LIMITS) -> list[str]:
     """Only the header row, cheaply: enough to recognise the module of a file."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise FileReadError(f"{label}: empty file (0 bytes)")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            return read_xlsx(path, label, header_only=True).headers
+            return read_xlsx(path, label, header_only=True, limits=limits).headers
         except WorkbookError as exc:
             raise FileReadError(str(exc)) from None
     with path.open("rb") as fh:
@@ -164,7 +165,7 @@ def decode_header(path: Path, label: str) -> list[str]:
     if first is None:
         raise FileReadError(f"{label}: empty file (no header row)")
     try:
-        return parse_csv_text(first + "\n", label).headers
+        return parse_csv_text(first + "\n", label, limits).headers
     except CsvError as exc:
         raise FileReadError(str(exc)) from None
 

@@ -16,6 +16,7 @@ from salestier_pipeline.ingest.headers import UnknownModuleError, detect_module
 from salestier_pipeline.ingest.landing import EXPORT_SUFFIXES, sha256_of
 from salestier_pipeline.ingest.mapping import FileContext, map_file
 from salestier_pipeline.profiles import Profile
+from salestier_pipeline.settings import DEFAULT_LIMITS, IngestLimits
 
 FIRST_REASONS = 5
 
@@ -63,16 +64,16 @@ def export_files(folder: Path) -> list[Path]:
                   and not p.name.startswith((".", "_")))
 
 
-def dry_run_file(path: Path, label: str, profile: Profile) -> FileReport:
+def dry_run_file(path: Path, label: str, profile: Profile, limits: IngestLimits = DEFAULT_LIMITS) -> FileReport:
     report = FileReport(label)
     try:
-        decoded = decode_file(path, label)
+        decoded = decode_file(path, label, limits)
         match = detect_module(decoded.headers, profile, label)
     except (FileReadError, UnknownModuleError) as exc:
         report.error = str(exc)
         return report
     ctx = FileContext(profile.name, dt.date.today().isoformat(), label, sha256_of(path))
-    mapped = map_file(decoded, match, profile, ctx)
+    mapped = map_file(decoded, match, profile, ctx, limits)
     report.entry, report.module, report.encoding = match.module.key, match.module.canonical, decoded.encoding
     report.mapped, report.missing, report.extra = dict(match.columns), mapped.missing_columns, mapped.extra_columns
     report.formats = mapped.formats
@@ -87,6 +88,6 @@ def dry_run_file(path: Path, label: str, profile: Profile) -> FileReport:
     return report
 
 
-def dry_run(folder: Path, profile: Profile) -> list[FileReport]:
-    """Every export file under `folder` through the profile, nothing written."""
-    return [dry_run_file(p, str(p.relative_to(folder)), profile) for p in export_files(folder)]
+def dry_run(folder: Path, profile: Profile, limits: IngestLimits = DEFAULT_LIMITS) -> list[FileReport]:
+    """Every export file under `folder` through the profile within the run's `limits`, nothing written."""
+    return [dry_run_file(p, str(p.relative_to(folder)), profile, limits) for p in export_files(folder)]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from salestier_pipeline.partitions import as_of_range, is_as_of
+from salestier_pipeline.settings import DEFAULT_LIMITS
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +137,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-WRITE_SETTLE_ENV = "SALESTIER_WRITE_SETTLE_SECONDS"
-
-
-def still_being_written(paths: list[Path], now: float | None = None) -> list[Path]:
-    """Files changed in the last SALESTIER_WRITE_SETTLE_SECONDS (default 120): an error on
-    such a file may be a copy in progress, worth a retry; on an older file it is bad data.
+def still_being_written(paths: list[Path], window: float = DEFAULT_LIMITS.write_settle_seconds,
+                        now: float | None = None) -> list[Path]:
+    """Files changed in the last `window` seconds (SALESTIER_WRITE_SETTLE_SECONDS, default 120): an error
+    on such a file may be a copy in progress, worth a retry; on an older file it is bad data.
     (Operational only: business logic never reads the clock.)"""
-    window = float(os.environ.get(WRITE_SETTLE_ENV, "120"))
     now = time.time() if now is None else now
     return [p for p in paths if p.exists() and now - p.stat().st_mtime < window]

@@ -14,6 +14,7 @@ from salestier_pipeline.ingest.decode import FileReadError, decode_header
 from salestier_pipeline.ingest.headers import UnknownModuleError, detect_module
 from salestier_pipeline.ingest.landing import LandingFile, list_landing, sha256_of
 from salestier_pipeline.profiles import Profile
+from salestier_pipeline.settings import DEFAULT_LIMITS, IngestLimits
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class ClassifiedFile:
     retryable: bool = True  # False: no wait can fix it (no profile for the folder), fail at once
 
 
-def classify_file(file: LandingFile, profiles: dict[str, Profile]) -> ClassifiedFile:
+def classify_file(file: LandingFile, profiles: dict[str, Profile],
+                  limits: IngestLimits = DEFAULT_LIMITS) -> ClassifiedFile:
     sha = sha256_of(file.path)
     base = dict(path=str(file.path), rel=file.rel, source=file.source, export_date=file.export_date, sha256=sha)
     profile = profiles.get(file.source)
@@ -40,15 +42,16 @@ def classify_file(file: LandingFile, profiles: dict[str, Profile]) -> Classified
                               error=f"{file.rel}: no source profile '{file.source}' "
                                     f"(built in: zoho, fxiaoke; add profiles/{file.source}.yml to the home)")
     try:
-        headers = decode_header(file.path, file.rel)
+        headers = decode_header(file.path, file.rel, limits)
         match = detect_module(headers, profile, file.rel)
     except (FileReadError, UnknownModuleError) as exc:
         return ClassifiedFile(**base, module=None, profile_module=None, error=str(exc))
     return ClassifiedFile(**base, module=match.module.canonical, profile_module=match.module.key)
 
 
-def build_manifest(landing: Path, as_of: str, profiles: dict[str, Profile]) -> list[ClassifiedFile]:
-    return [classify_file(f, profiles) for f in list_landing(landing, as_of)]
+def build_manifest(landing: Path, as_of: str, profiles: dict[str, Profile],
+                   limits: IngestLimits = DEFAULT_LIMITS) -> list[ClassifiedFile]:
+    return [classify_file(f, profiles, limits) for f in list_landing(landing, as_of)]
 
 
 def write_manifest(files: list[ClassifiedFile], path: Path) -> None:

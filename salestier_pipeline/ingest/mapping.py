@@ -8,13 +8,11 @@ becomes NULL, the row loads, and the cell is recorded with action = nulled.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
-from salestier_pipeline.ingest.amounts import DEFAULT_MAX_MAGNITUDE
 from salestier_pipeline.ingest.decode import DecodedFile
 from salestier_pipeline.ingest.durations import parse_minutes, unit_from_header
 from salestier_pipeline.ingest.headers import HeaderMatch
@@ -30,17 +28,11 @@ from salestier_pipeline.ingest.parse import (
 from salestier_pipeline.profiles import Profile
 from salestier_pipeline.profiles.loader import ColumnSpec
 from salestier_pipeline.schema import column_rules, critical_columns, module_columns, raw_columns
+from salestier_pipeline.settings import DEFAULT_LIMITS, MAX_MAGNITUDE_ENV, IngestLimits
 
-MAX_MAGNITUDE_ENV = "SALESTIER_MAX_MAGNITUDE"
 # Modules whose rows carry a currency, and the money column whose cells may name it ("¥1,200", "USD 5");
 # the cell's code, else the currency column, else the profile's default_currency fills `currency`.
 CURRENCY_OF: dict[str, str] = {"opportunities": "amount", "orders": "amount", "accounts": "annual_revenue"}
-
-
-def max_magnitude() -> float:
-    """Largest absolute number ingest accepts: beyond it a value is a typo or an attack, and it would
-    overflow the warehouse's DECIMAL(38, 10) money columns."""
-    return float(os.environ.get(MAX_MAGNITUDE_ENV, DEFAULT_MAX_MAGNITUDE))
 
 
 QUARANTINE_COLUMNS = [
@@ -135,8 +127,12 @@ def _is_critical(column: str, spec_columns: dict[str, ColumnSpec], critical: fro
     return column in critical or (column in spec_columns and spec_columns[column].required)
 
 
-def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: FileContext) -> MappedFile:
-    """Type every mapped column, stamp lineage, quarantine rows that break a rule, null bad optional cells."""
+def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: FileContext,
+             limits: IngestLimits = DEFAULT_LIMITS) -> MappedFile:
+    """Type every mapped column, stamp lineage, quarantine rows that break a rule, null bad optional cells.
+
+    A number beyond ±limits.max_magnitude is a typo or an attack, and would overflow the warehouse's
+    DECIMAL(38, 10) money columns."""
     spec = match.module
     module = spec.canonical
     rows = decoded.rows
@@ -181,7 +177,7 @@ def map_file(decoded: DecodedFile, match: HeaderMatch, profile: Profile, ctx: Fi
             flag(out_of_range(parsed.values).fillna(False).astype(bool), column, header,
                  f"{column} out of range (1990-01-01 .. 2099-12-31)")
         if duck_type in ("DOUBLE", "BIGINT"):
-            limit = max_magnitude()
+            limit = limits.max_magnitude
             flag((out[column].abs() > limit).fillna(False).astype(bool), column, header,
                  f"{column} beyond ±{limit:g} ({MAX_MAGNITUDE_ENV})")
         if column in non_negative:

@@ -27,7 +27,7 @@ from salestier_pipeline.ingest.writer import FILES_TYPES, QUARANTINE_TYPES, writ
 from salestier_pipeline.profiles import Profile
 from salestier_pipeline.profiles.maps import MAP_TYPES, profile_maps
 from salestier_pipeline.schema import ALL_MODULES, CANONICAL_PATH, raw_columns
-from salestier_pipeline.settings import PACKAGE_DIR
+from salestier_pipeline.settings import DEFAULT_LIMITS, PACKAGE_DIR, IngestLimits
 
 
 class IngestError(RuntimeError):
@@ -63,11 +63,12 @@ def ingest_code_version() -> str:
     return digest.hexdigest()
 
 
-def version_key(file: ClassifiedFile, profile: Profile) -> str:
+def version_key(file: ClassifiedFile, profile: Profile, limits: IngestLimits = DEFAULT_LIMITS) -> str:
     """What a raw file was made from: the landing file's content, the profile entry (and the
-    profile-wide parse options) that read it, and the ingest code. Any change re-reads the file."""
+    profile-wide parse options) that read it, the limits it was read within, and the ingest code.
+    Any change re-reads the file."""
     entry = next((m for m in profile.modules if m.key == file.profile_module), None)
-    options = (profile.date_order, profile.default_currency, profile.date_formats, entry)
+    options = (profile.date_order, profile.default_currency, profile.date_formats, entry, limits.parse_key())
     digest = hashlib.sha256(f"{file.sha256}\0{ingest_code_version()}\0{options!r}".encode())
     return digest.hexdigest()[:8]
 
@@ -86,11 +87,12 @@ def write_profile_maps(profiles: dict[str, Profile], raw: Path) -> Path:
     return write_parquet(profile_maps(profiles), MAP_TYPES, RawLayout(raw).profile_maps)
 
 
-def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: float) -> FileResult:
-    """Decode, map and write one file; file-level problems come back as status 'failed'."""
+def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: float,
+                limits: IngestLimits = DEFAULT_LIMITS) -> FileResult:
+    """Decode, map and write one file within `limits`; file-level problems come back as status 'failed'."""
     assert file.module is not None
     result = FileResult(file.source, file.module, file.rel, file.sha256, file.export_date)
-    key = version_key(file, profile)
+    key = version_key(file, profile, limits)
     layout = RawLayout(raw)
     target = layout.records(file.module, file.source, file.export_date, file.rel, key)
     qpath = layout.quarantine(file.module, file.source, file.export_date, file.rel, key)
@@ -98,14 +100,14 @@ def ingest_file(file: ClassifiedFile, profile: Profile, raw: Path, max_share: fl
     if target.exists() and sidecar.exists():
         return FileResult(**json.loads(sidecar.read_text(encoding="utf-8")))
     try:
-        decoded = decode_file(Path(file.path), file.rel)
+        decoded = decode_file(Path(file.path), file.rel, limits)
         match = detect_module(decoded.headers, profile, file.rel)
     except (FileReadError, UnknownModuleError) as exc:
         result.status, result.error = "failed", str(exc)
         return result
     ingested_at = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     ctx = FileContext(file.source, file.export_date, file.rel, file.sha256, ingested_at)
-    mapped = map_file(decoded, match, profile, ctx)
+    mapped = map_file(decoded, match, profile, ctx, limits)
     rejected = reject_frame(decoded.rejects, ctx, file.module)
     quarantine = pd.concat([q for q in (rejected, mapped.quarantine) if len(q)], ignore_index=True) \
         if len(rejected) or len(mapped.quarantine) else mapped.quarantine
@@ -177,9 +179,9 @@ def _remove_versions(folder: Path, stem: str) -> None:
 
 
 def prune_removed(raw: Path, module: str, files: list[ClassifiedFile], profiles: dict[str, Profile],
-                  as_of: str) -> list[Path]:
+                  as_of: str, limits: IngestLimits = DEFAULT_LIMITS) -> list[Path]:
     """Drop raw and quarantine files of batches <= as_of whose landing file is gone or changed."""
-    keys = [(f, version_key(f, profiles[f.source])) for f in files]
+    keys = [(f, version_key(f, profiles[f.source], limits)) for f in files]
     layout = RawLayout(raw)
     keep = {layout.records(module, f.source, f.export_date, f.rel, k) for f, k in keys}
     keep |= {layout.quarantine(module, f.source, f.export_date, f.rel, k) for f, k in keys}
@@ -201,13 +203,13 @@ def write_file_results(raw: Path, as_of: str, name: str, results: list[FileResul
 
 
 def ingest_module(module: str, manifest: list[ClassifiedFile], profiles: dict[str, Profile],
-                  raw: Path, as_of: str, max_share: float) -> list[FileResult]:
-    """Ingest every file the manifest assigned to `module`; raise if any file failed."""
+                  raw: Path, as_of: str, max_share: float, limits: IngestLimits = DEFAULT_LIMITS) -> list[FileResult]:
+    """Ingest every file the manifest assigned to `module` within `limits`; raise if any file failed."""
     ensure_schema_files(raw)
     mine = [f for f in manifest if f.module == module]
-    results = [ingest_file(f, profiles[f.source], raw, max_share) for f in mine]
+    results = [ingest_file(f, profiles[f.source], raw, max_share, limits) for f in mine]
     loaded = [f for f, r in zip(mine, results, strict=True) if r.status == "loaded"]
-    prune_removed(raw, module, loaded, profiles, as_of)
+    prune_removed(raw, module, loaded, profiles, as_of, limits)
     write_file_results(raw, as_of, module, results)
     failed = [r for r in results if r.status == "failed"]
     if failed:

@@ -11,7 +11,6 @@ workbook over a limit fails by name, with the limit and how to raise it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -20,13 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from salestier_pipeline.ingest.records import ParsedText, Reject, cut, text_frame
+from salestier_pipeline.settings import DEFAULT_LIMITS, MAX_BYTES_ENV, MAX_CELLS_ENV, IngestLimits
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
-MAX_CELLS_ENV = "SALESTIER_XLSX_MAX_CELLS"
-MAX_BYTES_ENV = "SALESTIER_XLSX_MAX_BYTES"
-DEFAULT_MAX_CELLS = 10_000_000
-DEFAULT_MAX_BYTES = 300 * 1024 * 1024  # inflated size of all parts together
 _CHUNK = 1 << 20
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
@@ -56,11 +52,6 @@ def column_number(letters: bytes) -> int:
     return n
 
 
-def _limits() -> tuple[int, int]:
-    return (int(os.environ.get(MAX_CELLS_ENV, DEFAULT_MAX_CELLS)),
-            int(os.environ.get(MAX_BYTES_ENV, DEFAULT_MAX_BYTES)))
-
-
 def _scan_sheet(stream, label: str, part: str, budget: int) -> tuple[int, Extent | None, Extent]:
     """Inflate one sheet part as a stream: its size, declared dimension and the extent of its cells."""
     size = 0
@@ -87,10 +78,10 @@ def _scan_sheet(stream, label: str, part: str, budget: int) -> tuple[int, Extent
     return size, declared, found
 
 
-def check_workbook(path: Path, label: str) -> None:
-    """Raise WorkbookError unless every part inflates within the byte ceiling and every sheet's grid
-    stays within Excel's maxima and the cell limit."""
-    max_cells, max_bytes = _limits()
+def check_workbook(path: Path, label: str, limits: IngestLimits = DEFAULT_LIMITS) -> None:
+    """Raise WorkbookError unless every part inflates within limits.max_bytes and every sheet's grid
+    stays within Excel's maxima and limits.max_cells."""
+    max_cells, max_bytes = limits.max_cells, limits.max_bytes
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -141,11 +132,11 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def read_xlsx(path: Path, label: str, header_only: bool = False) -> ParsedText:
+def read_xlsx(path: Path, label: str, header_only: bool = False, limits: IngestLimits = DEFAULT_LIMITS) -> ParsedText:
     """First sheet with a header row; Excel dates become ISO text, numbers plain text; blank rows counted."""
     from python_calamine import CalamineWorkbook
 
-    check_workbook(path, label)
+    check_workbook(path, label, limits)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # noqa: BLE001 - calamine raises its own error types

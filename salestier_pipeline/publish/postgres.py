@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -31,10 +30,8 @@ from psycopg.types.json import Jsonb
 from salestier_pipeline.publish.read import latest_as_of
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.redact import redact
+from salestier_pipeline.settings import DEFAULT_PG_SCHEMA, PostgresTarget
 
-ENV_DSN = "SALESTIER_PG_DSN"
-ENV_SCHEMA = "SALESTIER_PG_SCHEMA"
-DEFAULT_SCHEMA = "salestier"
 PUBLISH_LOG = "publish_runs"
 ADVISORY_LOCK_KEY = "salestier.publish"
 COPY_CHUNK = 1 << 20
@@ -81,15 +78,6 @@ def masked_errors(dsn_arg: str = "dsn") -> Callable[[Callable[P, R]], Callable[P
             raise masked
         return wrapper
     return decorate
-
-
-def dsn_from_env(env: Mapping[str, str] = os.environ) -> str | None:
-    """The target is optional: no SALESTIER_PG_DSN, no PostgreSQL publish."""
-    return env.get(ENV_DSN) or None
-
-
-def schema_from_env(env: Mapping[str, str] = os.environ) -> str:
-    return env.get(ENV_SCHEMA) or DEFAULT_SCHEMA
 
 
 def pg_type(duck_type: str) -> str:
@@ -178,7 +166,7 @@ def ensure_log(pg: psycopg.Connection, schema: str) -> None:
 def publish_to_postgres(
     serving_db: Path,
     dsn: str,
-    schema: str = DEFAULT_SCHEMA,
+    schema: str = DEFAULT_PG_SCHEMA,
     tables: tuple[str, ...] = PUBLISHED_TABLES,
     before_commit: Callable[[], None] | None = None,
     vacuum: bool = True,
@@ -233,9 +221,9 @@ def vacuum_tables(dsn: str, schema: str, tables: tuple[str, ...]) -> None:
             pg.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(schema, table)))
 
 
-def publish_from_env(serving_db: Path, env: Mapping[str, str] = os.environ) -> dict[str, int] | None:
-    """Publish when SALESTIER_PG_DSN is set (schema from SALESTIER_PG_SCHEMA, default salestier); else None."""
-    dsn = dsn_from_env(env)
-    if dsn is None:
+def publish_configured(serving_db: Path, target: PostgresTarget) -> dict[str, int] | None:
+    """Publish when the settings name a DSN (SALESTIER_PG_DSN; schema SALESTIER_PG_SCHEMA); else None:
+    the target is optional."""
+    if target.dsn is None:
         return None
-    return publish_to_postgres(serving_db, dsn, schema_from_env(env))
+    return publish_to_postgres(serving_db, target.dsn, target.schema)

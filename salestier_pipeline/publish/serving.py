@@ -17,9 +17,8 @@ import duckdb
 from salestier_pipeline.publish.tables import CONTRACT, HISTORICAL, MARTS_SCHEMA, PUBLISHED_TABLES
 from salestier_pipeline.quality.fingerprint import quote_identifier
 
-# Readable by DuckDB >= 1.2, which current BI drivers (JDBC / ODBC / Python) ship.
-SERVING_STORAGE_VERSION = "v1.2.0"
-ATTACH_SERVING = "ATTACH ? AS serving (STORAGE_VERSION 'v1.2.0')"  # the version above, spelled out: no SQL is built
+# Readable by DuckDB >= 1.2, which current BI drivers (JDBC / ODBC / Python) ship; a literal: no SQL is built.
+ATTACH_SERVING = "ATTACH ? AS serving (STORAGE_VERSION 'v1.2.0')"
 
 
 def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = PUBLISHED_TABLES) -> None:
