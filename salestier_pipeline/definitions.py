@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from salestier_pipeline.assets.dbt import SalesTierDbtCliResource, dbt_project, salestier_dbt_models
-from salestier_pipeline.assets.ingest import ingest_assets, ingest_summary, landing_manifest
+from salestier_pipeline.assets.ingest import ingest_raw, ingest_summary, landing_manifest
 from salestier_pipeline.assets.publish import html_report, postgres_serving, serving_database, tier_lists
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.resources import SalesTierResource
@@ -43,7 +43,7 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 defs = dg.Definitions(
-    assets=[landing_manifest, *ingest_assets, ingest_summary, salestier_dbt_models, serving_database, tier_lists,
+    assets=[landing_manifest, ingest_raw, ingest_summary, salestier_dbt_models, serving_database, tier_lists,
             html_report, postgres_serving],
     jobs=[nightly_job],
     schedules=[nightly_schedule],

@@ -109,6 +109,7 @@ class Settings:
     dbt_keep_targets: int = 2  # dbt target folders kept under <home>/dbt/target
     dbt_threads: int = 4
     duckdb_threads: int = 4
+    ingest_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # processes reading files
     sensor_settle_seconds: float = 120.0  # a batch without a marker is complete after this long unchanged
     limits: IngestLimits = field(default_factory=IngestLimits)
     postgres: PostgresTarget = field(default_factory=PostgresTarget)
@@ -331,6 +332,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         dbt_keep_targets=read.whole(KEEP_TARGETS_ENV, 2),
         dbt_threads=read.whole("SALESTIER_DBT_THREADS", 4),
         duckdb_threads=read.whole("SALESTIER_DUCKDB_THREADS", 4),
+        ingest_workers=read.whole("SALESTIER_INGEST_WORKERS", min(4, os.cpu_count() or 1)),
         sensor_settle_seconds=read.number(SENSOR_SETTLE_ENV, 120.0),
         limits=_limits(read),
         postgres=PostgresTarget(env.get(PG_DSN_ENV) or None, read.text(PG_SCHEMA_ENV) or DEFAULT_PG_SCHEMA),

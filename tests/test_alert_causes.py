@@ -40,7 +40,7 @@ def test_innermost_error_of_a_real_chain() -> None:
         try:
             raise IngestProblem("deals.csv: 12 of 20 rows quarantined\n  second line")
         except IngestProblem as inner:
-            raise RuntimeError('Error occurred while executing op "raw__opportunities"') from inner
+            raise RuntimeError('Error occurred while executing op "ingest"') from inner
     except RuntimeError:
         caused = serializable_error_info_from_exc_info(sys.exc_info())
     assert caused.cause.message.startswith("tests.test_alert_causes.IngestProblem: ")  # the qualified name
@@ -128,20 +128,20 @@ FILE_CAUSE = f"zoho/{AS_OF}/deals.csv: 12 of 20 rows quarantined (60% > allowed 
 def test_a_failure_that_is_not_dg_failure_alerts_its_cause(ingest_failure: FailedHome) -> None:
     assert ingest_failure.result.returncode == 1, ingest_failure.result.stderr[-3000:]
     [alert] = _alerts(ingest_failure.home)
-    [step] = [s for s in alert["failed_steps"] if s["step"] == "raw__opportunities"]
+    [step] = [s for s in alert["failed_steps"] if s["step"] == "ingest"]
     assert step["error"].startswith(HEAD) and FILE_CAUSE in step["error"], step["error"]
     assert "DagsterExecutionStepExecutionError" not in json.dumps(alert)
-    assert f"- step raw__opportunities: {HEAD}" in alert["text"] and FILE_CAUSE in alert["text"]
+    assert f"- step ingest: {HEAD}" in alert["text"] and FILE_CAUSE in alert["text"]
     [post] = ingest_failure.posts
     assert post["run_id"] == alert["run_id"] and post["failed_steps"] == alert["failed_steps"]
     assert post["text"] == alert["text"]
-    assert f"- step raw__opportunities: {HEAD}" in ingest_failure.result.stderr
+    assert f"- step ingest: {HEAD}" in ingest_failure.result.stderr
     assert FILE_CAUSE in ingest_failure.result.stderr
 
     status = run_salestier(ingest_failure.home, "status")
     assert status.returncode == 0, status.stderr
     assert f"{alert['run_id']}  as-of {AS_OF}  FAILURE" in status.stdout
-    assert f"failed step raw__opportunities: {HEAD}" in status.stdout
+    assert f"failed step ingest: {HEAD}" in status.stdout
     assert FILE_CAUSE in status.stdout
 
 

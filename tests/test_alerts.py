@@ -83,7 +83,7 @@ def test_failed_run_alerts_webhook_and_log(failed_run: FailedRun) -> None:
     post = failed_run.webhook.posts[0]
     assert post["event"] == "salestier_run_failed"
     assert post["partition"] == FAILING_AS_OF
-    assert [s["step"] for s in post["failed_steps"]] == ["raw__opportunities"]
+    assert [s["step"] for s in post["failed_steps"]] == ["ingest"]
     assert "ids_unique_per_export" in post["failed_steps"][0]["error"]
     assert {(c["asset"], c["check"]) for c in post["failed_checks"]} == {("raw/opportunities", "ids_unique_per_export")}
     assert post["run_id"] in post["text"] and "ids_unique_per_export" in post["text"]
@@ -118,7 +118,7 @@ def test_failure_sensor_alerts_daemon_runs_but_not_cli_runs(failed_run: FailedRu
                 assert not log.exists()  # the command alerted already
     [line] = log.read_text(encoding="utf-8").splitlines()
     alert = json.loads(line)
-    assert [s["step"] for s in alert["failed_steps"]] == ["raw__opportunities"]
+    assert [s["step"] for s in alert["failed_steps"]] == ["ingest"]
     assert [c["check"] for c in alert["failed_checks"]] == ["ids_unique_per_export"]
 
 

@@ -35,7 +35,7 @@ def test_status_names_failed_step_and_check(failed_run: FailedRun) -> None:  # n
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"as-of {FAILING_AS_OF}  FAILURE" in out
-    assert "failed step raw__opportunities" in out
+    assert "failed step ingest" in out
     assert "failed check raw/opportunities:ids_unique_per_export" in out
     assert "published: nothing yet" in out
 

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from markdown_it import MarkdownIt
 
-from salestier_pipeline.assets.ingest import ingest_assets, ingest_summary, landing_manifest
+from salestier_pipeline.assets.ingest import RAW_KEYS, ingest_raw, ingest_summary, landing_manifest
 from salestier_pipeline.markdown import md_escape
 from salestier_pipeline.quality.gx_adapter import CheckOutcome, failures_text
 from salestier_pipeline.resources import SalesTierResource
@@ -105,9 +105,10 @@ def _write_landing(home: Path, stage: str = "Qualification", duplicate_id: str |
 def _ingest(home: Path) -> tuple[bool, list[dg.DagsterEvent]]:
     """landing_manifest, raw/opportunities and ingest_summary, materialised in process; the run's events as
     stored in the Dagster instance."""
-    opportunities = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", "opportunities"]))
+    selection = [landing_manifest.key, RAW_KEYS["opportunities"], *ingest_summary.keys]
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize([landing_manifest, opportunities, ingest_summary], partition_key=AS_OF,
+        result = dg.materialize([landing_manifest, ingest_raw, ingest_summary], selection=selection,
+                                partition_key=AS_OF,
                                 instance=instance, resources={"salestier": SalesTierResource(home=str(home))},
                                 raise_on_error=False)
         events = [e.dagster_event for e in instance.all_logs(result.run_id) if e.dagster_event is not None]

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from salestier_pipeline.assets.ingest import ingest_assets, landing_manifest, quarantine_summary
+from salestier_pipeline.assets.ingest import RAW_KEYS, ingest_raw, landing_manifest, quarantine_summary
 from salestier_pipeline.ingest.run import ensure_schema_files
 from salestier_pipeline.ingest.writer import QUARANTINE_TYPES, write_parquet
 from salestier_pipeline.publish.serving import build_candidate, discard
@@ -62,7 +62,7 @@ def test_duplicate_id_in_one_export_fails_the_raw_check(published_home: Path) ->
     assert "check 'ids_unique_per_export' failed on raw/opportunities: 2 unexpected" in out
     assert "zcrm_dup1" in out
     assert f"at zoho/{BAD_DATE}/Deals_dup.csv lines 2, 3" in out  # the message names the file and the lines
-    assert "FAILED at: raw__opportunities" in out
+    assert "FAILED at: ingest" in out
 
 
 def test_stage_missing_from_the_map_fails_the_raw_check(published_home: Path) -> None:
@@ -193,12 +193,12 @@ def test_a_user_profile_named_o_brien_ingests_and_checks_in_process(tmp_path: Pa
     rows = ["opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value"]
     rows += [f"O'{i},Ann O'Neil,GTX,Acme,Won,2026-05-0{i + 1},2026-06-01,100" for i in range(5)]
     (batch / "Deals O'Brien.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    opportunities = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", "opportunities"]))
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize([landing_manifest, opportunities], partition_key="2026-06-30", instance=instance,
+        result = dg.materialize([landing_manifest, ingest_raw], partition_key="2026-06-30", instance=instance,
+                                selection=[landing_manifest.key, RAW_KEYS["opportunities"]],
                                 resources={"salestier": SalesTierResource(home=str(home))}, raise_on_error=False)
     assert result.success
-    loaded = result.asset_materializations_for_node("raw__opportunities")[0].metadata
+    loaded = result.asset_materializations_for_node("ingest")[0].metadata
     assert loaded["rows_loaded"].value == 5
     assert [r.data["file"] for r in loaded["files_table"].records] == ["o'brien/2026-06-30/Deals O'Brien.csv"]
     frame = raw_check_frame(home / "raw", "opportunities", "2026-06-30")

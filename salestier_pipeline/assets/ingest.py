@@ -12,7 +12,8 @@ from salestier_pipeline.ingest.run import (
     FileResult,
     IngestError,
     ensure_schema_files,
-    ingest_module,
+    ingest_modules,
+    module_error,
     write_file_results,
     write_profile_maps,
 )
@@ -73,64 +74,73 @@ def landing_manifest(context: dg.AssetExecutionContext, salestier: SalesTierReso
     })
 
 
-def build_ingest_asset(module: str) -> dg.AssetsDefinition:
-    """One asset per canonical module: its landing files → raw Parquet + quarantine, then its GX suite."""
-    key = dg.AssetKey(["raw", module])
+RAW_KEYS = {module: dg.AssetKey(["raw", module]) for module in ALL_MODULES}
 
-    @dg.asset(
-        key=key,
-        group_name=INGEST_GROUP,
-        partitions_def=as_of_partitions,
-        deps=[landing_manifest],
-        kinds={"python", "parquet"},
-        check_specs=check_specs("raw", module, key),
-        description=f"Raw `{module}` rows of every export batch <= the as-of date, typed to the canonical schema.",
-    )
-    def _ingest(context: dg.AssetExecutionContext, salestier: SalesTierResource):
-        settings = salestier.settings()
-        as_of = context.partition_key
-        manifest = read_manifest(manifest_path(settings, as_of))
-        profiles = load_profiles(settings.profiles_dir)
-        try:
-            results = ingest_module(module, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share,
-                                    settings.limits)
-        except IngestError as exc:
-            failed = [Path(f.path) for f in manifest if f.module == module]
-            if still_being_written(failed, settings.limits.write_settle_seconds):
-                raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from exc  # a copy in progress: retry
-            raise
-        frame = raw_check_frame(settings.raw, module, as_of)
-        outcomes = validate_frame(frame, "raw", module)
-        yield from to_check_results(outcomes, key)
+
+@dg.multi_asset(
+    name="ingest",
+    specs=[dg.AssetSpec(key, group_name=INGEST_GROUP, deps=[landing_manifest], kinds={"python", "parquet"},
+                        skippable=True,
+                        description=f"Raw `{module}` rows of every export batch <= the as-of date, typed to the "
+                                    "canonical schema.")
+           for module, key in RAW_KEYS.items()],
+    check_specs=[spec for module, key in RAW_KEYS.items() for spec in check_specs("raw", module, key)],
+    partitions_def=as_of_partitions,
+    can_subset=True,
+)
+def ingest_raw(context: dg.AssetExecutionContext, salestier: SalesTierResource):
+    """Every selected module in one step: their files share a pool of worker processes (settings.ingest_workers),
+    then each module gets its GX suite, its checks and its materialisation. A module whose file failed, or whose
+    blocking check failed, fails the step after every other module was ingested and checked, and the
+    failure names each."""
+    settings = salestier.settings()
+    as_of = context.partition_key
+    modules = [m for m, key in RAW_KEYS.items() if key in context.selected_asset_keys]
+    manifest = read_manifest(manifest_path(settings, as_of))
+    profiles = load_profiles(settings.profiles_dir)
+    results = ingest_modules(modules, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share,
+                             settings.limits, settings.ingest_workers)
+    errors = {m: e for m in modules if (e := module_error(m, results[m])) is not None}
+    if errors:
+        failed = [Path(f.path) for f in manifest if f.module in errors]
+        if still_being_written(failed, settings.limits.write_settle_seconds):  # a copy in progress: retry
+            raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from next(iter(errors.values()))
+    failures: list[str] = []
+    failed_md: list[str] = []
+    for module in modules:
+        if module in errors:
+            continue
+        outcomes = validate_frame(raw_check_frame(settings.raw, module, as_of), "raw", module)
+        yield from to_check_results(outcomes, RAW_KEYS[module])
         failed = failures_text(outcomes, f"raw/{module}")
         if failed:
-            raise dg.Failure(description=f"blocking data-quality check(s) failed:\n{failed}", metadata={
-                "failed_checks": dg.MetadataValue.md(failures_text(outcomes, f"raw/{module}", markdown=True)),
-            })
-        yield dg.MaterializeResult(metadata={
-            "files": len(results),
-            "rows_loaded": sum(r.rows_loaded for r in results),
-            "rows_quarantined": sum(r.rows_quarantined for r in results),
-            "dagster/row_count": sum(r.rows_loaded for r in results),
+            failures.append(f"blocking data-quality check(s) failed:\n{failed}")
+            failed_md.append(failures_text(outcomes, f"raw/{module}", markdown=True))
+            continue
+        done = results[module]
+        yield dg.MaterializeResult(asset_key=RAW_KEYS[module], metadata={
+            "files": len(done),
+            "rows_loaded": sum(r.rows_loaded for r in done),
+            "rows_quarantined": sum(r.rows_quarantined for r in done),
+            "dagster/row_count": sum(r.rows_loaded for r in done),
             "files_table": text_table(FILES_TABLE, [
                 (r.source_file, r.rows_read, r.rows_loaded, r.rows_quarantined, r.extra_columns or "")
-                for r in results
+                for r in done
             ]),
         })
-
-    _ingest.__name__ = f"ingest_{module}"
-    return _ingest
-
-
-ingest_assets = [build_ingest_asset(m) for m in ALL_MODULES]
+    if errors:  # the file-level error itself (its type and text are the cause the alert names)
+        raise IngestError("\n".join([*(str(e) for e in errors.values()), *failures]))
+    if failures:
+        raise dg.Failure(description="\n".join(failures),
+                         metadata={"failed_checks": dg.MetadataValue.md("\n".join(failed_md))})
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["raw", "ingest_files"], group_name=INGEST_GROUP, deps=[a.key for a in ingest_assets],
+        dg.AssetSpec(["raw", "ingest_files"], group_name=INGEST_GROUP, deps=list(RAW_KEYS.values()),
                      description="One row per landing file attempt of the run (sha256, counts, status).",
                      kinds={"parquet"}),
-        dg.AssetSpec(["raw", "ingest_quarantine"], group_name=INGEST_GROUP, deps=[a.key for a in ingest_assets],
+        dg.AssetSpec(["raw", "ingest_quarantine"], group_name=INGEST_GROUP, deps=list(RAW_KEYS.values()),
                      description="Quarantined rows: file, line, column, raw value and reason.",
                      kinds={"parquet"}),
     ],

@@ -10,8 +10,10 @@ import datetime as dt
 import hashlib
 import json
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import cache
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +30,8 @@ from salestier_pipeline.profiles import Profile
 from salestier_pipeline.profiles.maps import MAP_TYPES, profile_maps
 from salestier_pipeline.schema import ALL_MODULES, CANONICAL_PATH, raw_columns
 from salestier_pipeline.settings import DEFAULT_LIMITS, PACKAGE_DIR, IngestLimits
+
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this, starting worker processes (~1 s each) costs more than it saves
 
 
 class IngestError(RuntimeError):
@@ -202,17 +206,73 @@ def write_file_results(raw: Path, as_of: str, name: str, results: list[FileResul
     return write_parquet(frame, FILES_TYPES, RawLayout(raw).file_results(as_of, name))
 
 
+def pending_bytes(files: list[ClassifiedFile], profiles: dict[str, Profile], raw: Path,
+                  limits: IngestLimits = DEFAULT_LIMITS) -> int:
+    """Bytes of landing files not yet in the raw layer: what a run will actually read (a rerun reads none)."""
+    layout = RawLayout(raw)
+    total = 0
+    for f in files:
+        assert f.module is not None
+        target = layout.records(f.module, f.source, f.export_date, f.rel, version_key(f, profiles[f.source], limits))
+        if not (target.exists() and target.with_suffix(".json").exists()):
+            total += Path(f.path).stat().st_size
+    return total
+
+
+def _ingest_task(task: tuple[ClassifiedFile, Profile, Path, float, IngestLimits]) -> FileResult:
+    """One file in a pool worker (a top-level function so it can be sent to another process)."""
+    return ingest_file(*task)
+
+
+def ingest_files(files: list[ClassifiedFile], profiles: dict[str, Profile], raw: Path, max_share: float,
+                 limits: IngestLimits = DEFAULT_LIMITS, workers: int = 1) -> list[FileResult]:
+    """ingest_file for each file, in `workers` processes when there is enough to read to pay for starting
+    them (PARALLEL_MIN_BYTES); results in the order of `files`. Each file writes only its own raw files,
+    so the order the workers finish in changes nothing."""
+    tasks = [(f, profiles[f.source], raw, max_share, limits) for f in files]
+    if workers < 2 or len(files) < 2 or pending_bytes(files, profiles, raw, limits) < PARALLEL_MIN_BYTES:
+        return [_ingest_task(t) for t in tasks]
+    # spawn, not fork: the parent is a threaded Dagster process; biggest files first keeps the tail short
+    order = sorted(range(len(tasks)), key=lambda i: -Path(files[i].path).stat().st_size)
+    with ProcessPoolExecutor(max_workers=min(workers, len(files)), mp_context=get_context("spawn")) as pool:
+        done = dict(zip(order, pool.map(_ingest_task, [tasks[i] for i in order]), strict=True))
+    return [done[i] for i in range(len(tasks))]
+
+
+def ingest_modules(modules: list[str], manifest: list[ClassifiedFile], profiles: dict[str, Profile], raw: Path,
+                   as_of: str, max_share: float, limits: IngestLimits = DEFAULT_LIMITS,
+                   workers: int = 1) -> dict[str, list[FileResult]]:
+    """Ingest every file the manifest assigned to these modules (files of all of them share one pool), then
+    per module drop what left the landing zone and record the file results. Failed files come back with
+    status 'failed' (see module_error); nothing is raised here, so one module's bad file does not hide
+    another's."""
+    ensure_schema_files(raw)
+    files = [f for f in manifest if f.module in modules]
+    results = ingest_files(files, profiles, raw, max_share, limits, workers)
+    by_module: dict[str, list[FileResult]] = {m: [] for m in modules}
+    for f, r in zip(files, results, strict=True):
+        by_module[f.module].append(r)  # type: ignore[index]  # f.module is in modules
+    for module in modules:
+        loaded = [f for f, r in zip(files, results, strict=True) if f.module == module and r.status == "loaded"]
+        prune_removed(raw, module, loaded, profiles, as_of, limits)
+        write_file_results(raw, as_of, module, by_module[module])
+    return by_module
+
+
+def module_error(module: str, results: list[FileResult]) -> IngestError | None:
+    """The error naming every failed file of a module, or None when all loaded."""
+    failed = [r for r in results if r.status == "failed"]
+    if not failed:
+        return None
+    return IngestError(f"{len(failed)} file(s) of module '{module}' failed:\n" + "\n".join(
+        f"- {r.error}" for r in failed))
+
+
 def ingest_module(module: str, manifest: list[ClassifiedFile], profiles: dict[str, Profile],
                   raw: Path, as_of: str, max_share: float, limits: IngestLimits = DEFAULT_LIMITS) -> list[FileResult]:
     """Ingest every file the manifest assigned to `module` within `limits`; raise if any file failed."""
-    ensure_schema_files(raw)
-    mine = [f for f in manifest if f.module == module]
-    results = [ingest_file(f, profiles[f.source], raw, max_share, limits) for f in mine]
-    loaded = [f for f, r in zip(mine, results, strict=True) if r.status == "loaded"]
-    prune_removed(raw, module, loaded, profiles, as_of, limits)
-    write_file_results(raw, as_of, module, results)
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        raise IngestError(f"{len(failed)} file(s) of module '{module}' failed:\n" + "\n".join(
-            f"- {r.error}" for r in failed))
+    results = ingest_modules([module], manifest, profiles, raw, as_of, max_share, limits)[module]
+    error = module_error(module, results)
+    if error is not None:
+        raise error
     return results

@@ -1,0 +1,77 @@
+"""Files of all modules read by a pool of worker processes give exactly what one process gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from salestier_pipeline.demo.generate import generate_demo
+from salestier_pipeline.ingest import run as ingest_run
+from salestier_pipeline.ingest.manifest import build_manifest
+from salestier_pipeline.ingest.run import ingest_modules, module_error, pending_bytes
+from salestier_pipeline.profiles import load_profiles
+from salestier_pipeline.schema import ALL_MODULES
+
+AS_OF = "2026-11-27"
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    land = tmp_path_factory.mktemp("parallel") / "landing"
+    generate_demo(land, scale=0.04)
+    return land
+
+
+def _raw_rows(raw: Path) -> dict[str, list[tuple]]:
+    """Every raw row per module, without ingested_at (the clock of the run, not the data)."""
+    con = duckdb.connect()
+    out = {}
+    for module in ALL_MODULES:
+        rel = con.read_parquet(str(raw / module / "**" / "*.parquet"), union_by_name=True)
+        columns = [c for c in rel.columns if c != "ingested_at"]
+        out[module] = sorted(rel.select(*columns).fetchall(), key=repr)
+    return out
+
+
+def test_a_pool_of_workers_writes_the_same_raw_rows(landing: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    profiles = load_profiles()
+    manifest = build_manifest(landing, AS_OF, profiles)
+    modules = sorted({f.module for f in manifest if f.module})
+    assert len(modules) >= 8 and len(manifest) >= 20
+    assert pending_bytes(manifest, profiles, tmp_path / "one") == sum(Path(f.path).stat().st_size for f in manifest)
+
+    one = ingest_modules(modules, manifest, profiles, tmp_path / "one", AS_OF, 0.2, workers=1)
+    monkeypatch.setattr(ingest_run, "PARALLEL_MIN_BYTES", 0)  # the demo is small: make the pool start anyway
+    pool = ingest_modules(modules, manifest, profiles, tmp_path / "pool", AS_OF, 0.2, workers=2)
+
+    assert {m: [(r.source_file, r.rows_read, r.rows_loaded, r.rows_quarantined, r.status) for r in rs]
+            for m, rs in one.items()} == \
+           {m: [(r.source_file, r.rows_read, r.rows_loaded, r.rows_quarantined, r.status) for r in rs]
+            for m, rs in pool.items()}
+    assert all(module_error(m, rs) is None for m, rs in pool.items())
+    assert sum(r.rows_loaded for rs in pool.values() for r in rs) > 500
+    assert _raw_rows(tmp_path / "one") == _raw_rows(tmp_path / "pool")
+    # the second run reads nothing: every file is already in the raw layer
+    assert pending_bytes(manifest, profiles, tmp_path / "pool") == 0
+
+
+def test_a_failed_file_is_reported_per_module_without_stopping_the_others(tmp_path: Path) -> None:
+    land = tmp_path / "landing" / "zoho" / "2026-11-20"
+    land.mkdir(parents=True)
+    (land / "Deals.csv").write_text("Record Id,Deal Owner,Deal Name,Account Name,Stage,Amount,Closing Date,"
+                                    "Created Time\n" + "x,Ann,D,Acme,Qualification,1,13/45/2026,junk\n" * 5,
+                                    encoding="utf-8")
+    (land / "Accounts.csv").write_text("Record Id,Account Name,Account Owner,Industry\nA1,Acme,Ann,Retail\n",
+                                       encoding="utf-8")
+    profiles = load_profiles()
+    manifest = build_manifest(tmp_path / "landing", AS_OF, profiles)
+    results = ingest_modules(["accounts", "opportunities"], manifest, profiles, tmp_path / "raw", AS_OF, 0.2)
+    assert [r.status for r in results["accounts"]] == ["loaded"]
+    assert [r.status for r in results["opportunities"]] == ["failed"]
+    error = module_error("opportunities", results["opportunities"])
+    assert error is not None and "1 file(s) of module 'opportunities' failed" in str(error)
+    assert "zoho/2026-11-20/Deals.csv" in str(error)
+    assert module_error("accounts", results["accounts"]) is None
