@@ -48,6 +48,16 @@ def pytest_configure(config: pytest.Config) -> None:
         MANIFEST_ERROR.append((done.stdout + done.stderr)[-4000:])
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """For `-n auto --dist loadgroup` (pyproject): a test file is one group, so its module fixtures are built
+    once, on one worker; files marked xdist_group(raw_fixture.DBT_FIXTURE_GROUP) go together, so the dbt warehouses they
+    share (cached per process) are built once per session. Runs before xdist names the groups."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """The parsed manifest, for tests that build or import the dbt assets."""

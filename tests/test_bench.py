@@ -1,8 +1,10 @@
-"""The benchmark's pure parts: /proc tree sampling, step attribution, the table. No pipeline run here."""
+"""The benchmark's pure parts: /proc tree sampling, step attribution, ratios, medians, the table and the
+target lines. No pipeline run here (tests/test_bench_anchors.py has the anchors)."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,19 +14,28 @@ from tools import bench
 from tools.bench import (
     MB,
     Sample,
-    ScaleResult,
     StepEvent,
     StepWindow,
     attribute,
+    build_parser,
     build_windows,
     descendants,
-    format_table,
     layer_of,
     merged_length,
     parse_ppid,
     parse_scales,
     peak_in,
     run_measured,
+)
+from tools.bench_report import (
+    RoundResult,
+    ScaleResult,
+    Target,
+    format_table,
+    ratio,
+    round_metrics,
+    summarize,
+    target_lines,
 )
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
@@ -127,33 +138,94 @@ def test_attribution_splits_time_and_peaks_by_layer() -> None:
     assert sum(s.wall_s for s in stats.values()) == pytest.approx(10.0)
 
 
-def result_for_table(status: str = "ok") -> ScaleResult:
-    windows, samples = synthetic_run()
-    layers = {k: vars(v) for k, v in attribute(windows, samples, 0.0, 10.0).items()}
-    return ScaleResult(scale=10, status=status, demo={"wall_s": 4.2, "peak_rss_mb": 210.0},
-                       run={"wall_s": 10.0, "peak_rss_mb": 900.0}, layers=layers, landing_mb=12.5,
-                       ingest_rows_read=50_000, published_rows=8_000)
+def run_figures(wall: float, rss: float, returncode: int = 0, **layers: float) -> dict:
+    return {"wall_s": wall, "peak_rss_mb": rss, "returncode": returncode,
+            "layers": {name: {"wall_s": s} for name, s in layers.items()}}
 
 
-def test_table_has_a_line_per_phase_with_rates() -> None:
-    text = format_table([result_for_table(), ScaleResult(scale=0.5, status="failed")])
+def a_round(number: int = 1, scale_time: float = 1.0, full_rc: int = 0) -> RoundResult:
+    """Anchors 2 s + 5 s, dbt by hand 20 s; full run 28 s (ingest 4, dbt 10, publish 3, other 11),
+    rerun 7 s, next-day 14 s; every time times `scale_time` (a slower round)."""
+    t = scale_time
+    return RoundResult(
+        number, ingest_anchor={"wall_s": 2 * t}, transform_anchor={"wall_s": 5 * t},
+        dbt_by_hand={"wall_s": 20 * t, "peak_rss_mb": 400.0, "returncode": 0},
+        full=run_figures(28 * t, 900.0, full_rc, ingest=4 * t, dbt=10 * t, publish=3 * t, other=11 * t),
+        rerun=run_figures(7 * t, 700.0), next_day=run_figures(14 * t, 950.0))
+
+
+def test_round_metrics_take_each_ratio_within_the_round() -> None:
+    m = round_metrics(a_round())
+    assert (m["ingest_ratio"], m["dbt_ratio"], m["dbt_by_hand_ratio"]) == (2.0, 2.0, 4.0)
+    assert m["whole_ratio"] == pytest.approx(4.0)  # 28 / (2 + 5)
+    assert (m["rerun_ratio"], m["next_day_ratio"]) == (0.25, 0.5)
+    assert (m["publish_s"], m["other_s"], m["peak_rss_mb"]) == (3.0, 11.0, 950.0)
+
+
+def test_a_failed_run_has_no_time_and_no_ratio() -> None:
+    m = round_metrics(a_round(full_rc=1))
+    assert m["full_s"] is None and m["ingest_s"] is None
+    assert m["whole_ratio"] is None and m["ingest_ratio"] is None and m["rerun_ratio"] is None
+    assert m["dbt_by_hand_ratio"] == 4.0  # the anchors still stand
+    assert ratio(1.0, 0.0) is None and ratio(None, 2.0) is None
+
+
+def test_summarize_reports_median_min_max_over_rounds() -> None:
+    rounds = [round_metrics(a_round(1, 1.0)), round_metrics(a_round(2, 3.0)), round_metrics(a_round(3, 1.5))]
+    rounds[2]["rerun_s"] = None  # a round without the figure does not count
+    summary = summarize(rounds)
+    assert summary["full_s"] == {"median": 42.0, "min": 28.0, "max": 84.0, "n": 3}
+    assert summary["whole_ratio"]["median"] == pytest.approx(4.0)  # the ratio is the same in every round
+    assert summary["rerun_s"] == {"median": 14.0, "min": 7.0, "max": 21.0, "n": 2}
+
+
+def scale_result(scale: float, *rounds: RoundResult) -> ScaleResult:
+    result = ScaleResult(scale=scale, as_of="2026-11-27", next_day_as_of="2026-11-28", landing_mb=4.7,
+                         landing_files=45, next_day_batch={"files": 9, "rows": 60}, rounds=list(rounds))
+    result.summary = summarize([round_metrics(r) for r in rounds])
+    return result
+
+
+def test_table_shows_each_layer_with_its_ratio_to_its_anchor() -> None:
+    text = format_table(scale_result(1.0, a_round(1, 1.0), a_round(2, 2.0)))
     lines = text.splitlines()
-    assert lines[0].split()[:2] == ["scale", "phase"]
-    ingest = next(line for line in lines if " ingest " in line)
-    assert "50,000" in ingest and "25,000" in ingest  # rows, rows/s over 2 s
-    assert "6.25" in ingest  # MB/s: 12.5 MB over 2 s
-    publish = next(line for line in lines if " publish " in line)
-    assert "8,000" in publish and "8,000" in publish.split("8,000", 1)[1]  # 8,000 rows in 1 s
-    assert "dbt 800.0" in next(line for line in lines if " dbt " in line)
-    total = next(line for line in lines if "run total" in line)
-    assert "900.0" in total and "5,000" in total
-    assert "0.5x FAILED  not run" in text
-    assert len({len(line) for line in lines if line}) == 1  # columns line up
+    assert lines[0].startswith("scale 1x; landing 4.7 MB in 45 files; as-of 2026-11-27; next day 2026-11-28: "
+                               "60 changed records in 9 files; 2 round(s)")
+    row = {re.split(r"\s{2,}", line.strip())[0]: line for line in lines[3:]}
+    assert row["full run"].split()[2:5] == ["42.00", "28.00-56.00", "4.00"]
+    assert "whole run : (ingest + transform anchors)" in row["full run"] and row["full run"].endswith("900")
+    assert row["ingest"].split()[1:4] == ["6.00", "4.00-8.00", "2.00"] and "ingest : ingest anchor" in row["ingest"]
+    assert "dbt step : transform anchor" in row["dbt"] and row["dbt"].split()[3] == "2.00"
+    assert row["rerun"].split()[3] == "0.25" and row["next-day"].split()[3] == "0.50"
+    assert row["dbt by hand"].split()[5] == "4.00"
+    assert len({len(line) for line in lines[1:3]}) == 1  # header and rule line up
 
 
-def test_failed_scale_is_marked() -> None:
-    text = format_table([result_for_table(status="failed")])
-    assert "10x FAILED" in text
+def test_a_scale_that_failed_says_why() -> None:
+    text = format_table(ScaleResult(scale=0.5, status="failed", error="demo exited 1:\nboom"))
+    assert "scale 0.5x" in text and "FAILED: boom" in text
+
+
+def test_target_lines_pass_fail_and_not_measured() -> None:
+    good, slow = scale_result(1.0, a_round()), scale_result(10.0, a_round())
+    slow.summary["whole_ratio"]["median"] = 2.5
+    lines = target_lines([good, slow])
+    assert "PASS  1x     whole run : (ingest + transform anchors) <= 4: 4.00" in lines
+    assert "FAIL  10x    whole run : (ingest + transform anchors) <= 2: 2.50" in lines
+    assert "n/a   100x   whole run : (ingest + transform anchors) <= 2  (not measured)" in lines
+    memory = Target("peak RSS MB", "peak_rss_mb", {1.0: 940.0}, worst=True)
+    two = scale_result(1.0, a_round(1), a_round(2))
+    two.summary["peak_rss_mb"].update(median=900.0, max=950.0)
+    assert target_lines([two], [memory]) == ["FAIL  1x     peak RSS MB <= 940: 950.00"]  # the worst round decides
+    assert target_lines([ScaleResult(scale=1.0)], [memory]) == [
+        "n/a   1x     peak RSS MB <= 940  (no figure: a measurement failed)"]
+
+
+def test_rounds_default_to_three() -> None:
+    assert build_parser().parse_args([]).rounds == 3
+    assert build_parser().parse_args(["--rounds", "1", "--scales", "0.2,1"]).scales == [0.2, 1.0]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--rounds", "0"])
 
 
 def test_parse_scales() -> None:

@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.fixtures.raw_fixture import AS_OF_1, AS_OF_2, IN_ORDER, REVERSED, dbt_runs  # noqa: E402
+from tests.fixtures.raw_fixture import AS_OF_1, AS_OF_2, DBT_FIXTURE_GROUP, IN_ORDER, REVERSED, dbt_runs  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group(DBT_FIXTURE_GROUP)  # shares the dbt_runs warehouses
 
 Snapshots = dict[str, dict[str, pd.DataFrame]]
 FLAGGED = ("customer_tier_list", "customer_lifecycle", "rep_tier_list")

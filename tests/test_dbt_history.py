@@ -20,8 +20,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from salestier_pipeline.publish.tables import HISTORICAL, PUBLISHED_TABLES  # noqa: E402
-from tests.fixtures.raw_fixture import AS_OF_1, AS_OF_2, IN_ORDER, REVERSED, dbt_runs  # noqa: E402
+from tests.fixtures.raw_fixture import AS_OF_1, AS_OF_2, DBT_FIXTURE_GROUP, IN_ORDER, REVERSED, dbt_runs  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group(DBT_FIXTURE_GROUP)  # shares the dbt_runs warehouses
 
 @pytest.fixture(scope="module")
 def in_order() -> dict[str, dict[str, pd.DataFrame]]:

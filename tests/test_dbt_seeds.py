@@ -18,8 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.fixtures.raw_fixture import AS_OF_1, DBT_PROJECT, IN_ORDER, dbt_runs  # noqa: E402
+from tests.fixtures.raw_fixture import AS_OF_1, DBT_FIXTURE_GROUP, DBT_PROJECT, IN_ORDER, dbt_runs  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group(DBT_FIXTURE_GROUP)  # shares the dbt_runs warehouses
 
 def _edited(seed: str, old_line: str, new_line: str) -> str:
     text = (DBT_PROJECT / "seeds" / f"{seed}.csv").read_text(encoding="utf-8")
