@@ -52,6 +52,7 @@ EVERY_OPTION = {
     "SALESTIER_DBT_KEEP_TARGETS": " 5 ",
     "SALESTIER_DBT_THREADS": "2",
     "SALESTIER_DUCKDB_THREADS": "1",
+    "SALESTIER_INGEST_WORKERS": "3",
     "SALESTIER_PG_DSN": f"postgresql://salestier:{PASSWORD}@db.example/sales",
     "SALESTIER_PG_SCHEMA": "bi",
     "SALESTIER_ALERT_WEBHOOK_URL": f"https://hooks.example.com/services/{TOKEN}",
@@ -95,7 +96,7 @@ def test_every_option_comes_from_the_given_mapping(other_process_env: None) -> N
         home=Path("/srv/st-home"), as_of="2026-11-27", max_quarantine_share=0.35, timezone="Asia/Shanghai",
         partition_start="2020-01-01", reporting_currency="CNY", landing_dir=Path("/mnt/exports"),
         dagster_dir=Path("/srv/dagster"), automation=True, min_free_mb=50.0, dbt_keep_targets=5, dbt_threads=2,
-        duckdb_threads=1, sensor_settle_seconds=45.5,
+        duckdb_threads=1, ingest_workers=3, sensor_settle_seconds=45.5,
         limits=IngestLimits(max_cells=1000, max_bytes=2048, max_cell_chars=5000, max_magnitude=1e9,
                             write_settle_seconds=0.0),
         postgres=PostgresTarget(EVERY_OPTION["SALESTIER_PG_DSN"], "bi"),
@@ -121,6 +122,7 @@ def test_defaults_when_nothing_is_set() -> None:
             settings.reporting_currency, settings.automation) == (None, 0.2, "UTC", "2010-01-01", "USD", False)
     assert (settings.min_free_mb, settings.dbt_keep_targets, settings.dbt_threads, settings.duckdb_threads,
             settings.sensor_settle_seconds) == (200.0, 2, 4, 4, 120.0)
+    assert settings.ingest_workers == min(4, os.cpu_count() or 1)
     assert settings.limits == IngestLimits(max_cells=10_000_000, max_bytes=300 * 1024 * 1024,
                                            max_cell_chars=1_048_576, max_magnitude=1e15, write_settle_seconds=120.0)
     assert settings.postgres == PostgresTarget(None, "salestier") and settings.alerts == AlertChannels(None, None)
@@ -154,6 +156,7 @@ def test_automation_spellings() -> None:
     ("SALESTIER_DBT_KEEP_TARGETS", "two", "SALESTIER_DBT_KEEP_TARGETS must be a whole number >= 1, not 'two'"),
     ("SALESTIER_DBT_KEEP_TARGETS", "1.5", "SALESTIER_DBT_KEEP_TARGETS must be a whole number >= 1, not '1.5'"),
     ("SALESTIER_DBT_THREADS", "0", "SALESTIER_DBT_THREADS must be a whole number >= 1, not '0'"),
+    ("SALESTIER_INGEST_WORKERS", "two", "SALESTIER_INGEST_WORKERS must be a whole number >= 1, not 'two'"),
     ("SALESTIER_DUCKDB_THREADS", "many", "SALESTIER_DUCKDB_THREADS must be a whole number >= 1, not 'many'"),
     ("SALESTIER_XLSX_MAX_CELLS", "1e6", "SALESTIER_XLSX_MAX_CELLS must be a whole number >= 1, not '1e6'"),
     ("SALESTIER_XLSX_MAX_BYTES", "300MB", "SALESTIER_XLSX_MAX_BYTES must be a whole number >= 1, not '300MB'"),
@@ -249,7 +252,7 @@ def test_the_operations_table_lists_every_variable_load_settings_reads() -> None
     smtp = Recording({"SALESTIER_ALERT_SMTP_HOST": "mail", "SALESTIER_ALERT_SMTP_TO": "ops@x"})
     load_settings(smtp)
     read = env.read | smtp.read
-    assert len(read) == len(EVERY_OPTION) == 29
+    assert len(read) == len(EVERY_OPTION) == 30
     assert read == set(EVERY_OPTION)
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     table = text[text.index("## Settings"):].split("\n\n## ", 1)[0]

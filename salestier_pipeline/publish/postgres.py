@@ -105,11 +105,13 @@ def duck_columns(duck: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
 
 
 def pg_columns(pg: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
+    """Columns and full types (numeric(38,10), not numeric) of a target table; empty when it does not exist.
+
+    to_regclass resolves the quoted name (a bound value) to the table, so no catalog join is needed."""
     rows = pg.execute(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        (schema, table)).fetchall()
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        (sql.Identifier(schema, table).as_string(pg),)).fetchall()
     return {name: typ for name, typ in rows}
 
 
