@@ -38,6 +38,7 @@ from salestier_pipeline.ingest.decode import detect_encoding
 from salestier_pipeline.ingest.headers import detect_module
 from salestier_pipeline.ingest.landing import LandingFile, list_landing
 from salestier_pipeline.ingest.mapping import CURRENCY_OF
+from salestier_pipeline.ingest.workbook import cell_text
 from salestier_pipeline.profiles import Profile, load_profiles
 from salestier_pipeline.schema import raw_columns
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings
@@ -251,19 +252,6 @@ class Params:
         name = f"p{len(self.values)}"
         self.values[name] = value
         return f"${name}"
-
-
-def cell_text(value: object) -> str | None:
-    """A calamine cell as export text: dates ISO, whole floats without '.0', empty as NULL."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def column_names(width: int) -> list[str]:

@@ -120,7 +120,8 @@ def check_workbook(path: Path, label: str, limits: IngestLimits = DEFAULT_LIMITS
                     f"at part {info.filename}; export it as CSV or raise the limit")
 
 
-def _cell_text(value: object) -> str | None:
+def cell_text(value: object) -> str | None:
+    """A calamine cell as export text: dates ISO, whole floats without '.0', empty as NULL."""
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -144,9 +145,9 @@ def read_xlsx(path: Path, label: str, header_only: bool = False, limits: IngestL
     for name in workbook.sheet_names:
         rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
         for idx, row in enumerate(rows):
-            if not any(_cell_text(v) for v in row):
+            if not any(cell_text(v) for v in row):
                 continue
-            headers = [(_cell_text(v) or "").strip() for v in row]
+            headers = [(cell_text(v) or "").strip() for v in row]
             while headers and not headers[-1]:  # the sheet's extent, not a column
                 headers.pop()
             if header_only:
@@ -157,7 +158,7 @@ def read_xlsx(path: Path, label: str, header_only: bool = False, limits: IngestL
             rejects: list[Reject] = []
             blank = 0
             for line, raw in enumerate(rows[idx + 1:], start=idx + 2):
-                cells = [_cell_text(v) for v in raw]
+                cells = [cell_text(v) for v in raw]
                 if not any(c is not None and c.strip() for c in cells):
                     blank += 1
                 elif any(c is not None and c.strip() for c in cells[width:]):
