@@ -26,6 +26,7 @@ from tools.anchors import (
     build_args,
     compare_counts,
     compile_manifest,
+    dbt_env,
     execution_order,
     ingest_anchor,
     transform_anchor,
@@ -78,10 +79,14 @@ def test_compare_counts_names_each_differing_or_missing_mart() -> None:
     ]
 
 
-def test_build_args_are_the_nightly_build_with_vars() -> None:
-    args = build_args("2026-11-27", "EUR")
+def test_build_args_are_the_nightly_build_with_the_date_in_the_environment(tmp_path: Path) -> None:
+    args = build_args("EUR")
     assert args[:3] == ["build", "--exclude-resource-type", "unit_test"]
-    assert args[args.index("--vars") + 1] == '{"as_of_date": "2026-11-27", "reporting_currency": "EUR"}'
+    assert args[args.index("--vars") + 1] == '{"reporting_currency": "EUR"}'
+    settings = load_settings({"SALESTIER_HOME": str(tmp_path)})
+    env = dbt_env({"PATH": "/bin"}, settings, "2026-11-27", tmp_path / "w.duckdb")
+    assert env["SALESTIER_AS_OF_DATE"] == "2026-11-27" and env["SALESTIER_WAREHOUSE"] == str(tmp_path / "w.duckdb")
+    assert env["SALESTIER_RAW_DIR"] == str(settings.raw) and env["PATH"] == "/bin"
 
 
 # --------------------------------------------------------------------------- next-day batch, pure
@@ -210,8 +215,8 @@ def test_transform_anchor_matches_the_real_build_row_for_row(tmp_path: Path, dbt
     settings = load_settings({"SALESTIER_HOME": str(home)})
     write_raw_fixture(settings.raw)
     settings.warehouse_dir.mkdir(parents=True)
-    run_dbt(build_args(AS_OF_2, settings.reporting_currency), raw_dir=settings.raw, warehouse=settings.warehouse,
-            work=tmp_path)
+    run_dbt(build_args(settings.reporting_currency), raw_dir=settings.raw, warehouse=settings.warehouse,
+            work=tmp_path, as_of=AS_OF_2)
     manifest = compile_manifest(settings, AS_OF_2, tmp_path / "compile", os.environ)
     kinds = [n["resource_type"] for n in manifest["nodes"].values()]
     run = transform_anchor(manifest, tmp_path / "anchor", settings.warehouse)

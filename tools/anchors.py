@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from python_calamine import CalamineWorkbook
 
+from salestier_pipeline.dbt_command import dbt_build_args, dbt_run_env
 from salestier_pipeline.ingest.csv_text import sniff_delimiter
 from salestier_pipeline.ingest.dates import FAMILIES, candidate_families, to_strptime
 from salestier_pipeline.ingest.decode import detect_encoding
@@ -55,15 +56,10 @@ class AnchorError(RuntimeError):
 # --------------------------------------------------------------------------- dbt: the real run's command
 
 
-def dbt_vars(as_of: str, reporting_currency: str) -> str:
-    """--vars of the nightly run (salestier_pipeline/assets/dbt.py dbt_build_args). The as-of date goes in
-    --vars as well as in SALESTIER_AS_OF_DATE, so the bench works whichever of the two the project reads."""
-    return json.dumps({"as_of_date": as_of, "reporting_currency": reporting_currency})
-
-
 def dbt_env(base: Mapping[str, str], settings: Settings, as_of: str, warehouse: Path) -> dict[str, str]:
-    """The environment the nightly run gives dbt (Settings.dbt_env), with its own warehouse file."""
-    return {**base, **settings.dbt_env(), "SALESTIER_WAREHOUSE": str(warehouse), "SALESTIER_AS_OF_DATE": as_of,
+    """The environment the nightly run gives dbt (dbt_run_env: paths, threads, the as-of date), with its own
+    warehouse file."""
+    return {**base, **dbt_run_env(settings, as_of), "SALESTIER_WAREHOUSE": str(warehouse),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
@@ -73,14 +69,15 @@ def dbt_command(args: list[str], scratch: Path) -> list[str]:
             "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
 
 
-def build_args(as_of: str, reporting_currency: str) -> list[str]:
-    """The nightly `dbt build`: every seed, model and data test, no unit tests."""
-    return ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(as_of, reporting_currency)]
+def build_args(reporting_currency: str) -> list[str]:
+    """The nightly `dbt build` (dbt_build_args): every seed, model and data test, no unit tests; the as-of
+    date is in the environment (dbt_env)."""
+    return dbt_build_args(reporting_currency)
 
 
-def compile_args(as_of: str, reporting_currency: str) -> list[str]:
+def compile_args(reporting_currency: str) -> list[str]:
     """`dbt compile` as a first build: full refresh (incremental models compile to their whole select)."""
-    return ["compile", "--vars", dbt_vars(as_of, reporting_currency), "--full-refresh",
+    return ["compile", *dbt_build_args(reporting_currency)[3:], "--full-refresh",
             "--exclude", "resource_type:unit_test", "--quiet"]
 
 
@@ -90,7 +87,7 @@ def compile_manifest(settings: Settings, as_of: str, scratch: Path, base_env: Ma
     dbt sees an empty scratch warehouse, so `is_incremental()` is false everywhere."""
     scratch.mkdir(parents=True, exist_ok=True)
     env = dbt_env(base_env, settings, as_of, scratch / "warehouse.duckdb")
-    done = subprocess.run(dbt_command(compile_args(as_of, settings.reporting_currency), scratch), env=env,
+    done = subprocess.run(dbt_command(compile_args(settings.reporting_currency), scratch), env=env,
                           cwd=scratch, capture_output=True, text=True)
     if done.returncode != 0:
         raise AnchorError(f"dbt compile failed ({done.returncode}):\n{(done.stdout + done.stderr)[-TAIL:]}")

@@ -541,7 +541,7 @@ def dbt_by_hand(setup: ScaleSetup, interval: float) -> dict:
     """The nightly `dbt build` without Dagster, on a fresh warehouse over the warm-up home's raw Parquet."""
     scratch = fresh_dir(setup.base / "anchor" / "by-hand")
     env = dbt_env(child_env(setup.warm), setup.settings, setup.as_of, scratch / "warehouse.duckdb")
-    cmd = dbt_command(build_args(setup.as_of, setup.settings.reporting_currency), scratch)
+    cmd = dbt_command(build_args(setup.settings.reporting_currency), scratch)
     m = run_measured(cmd, env, scratch / "dbt", interval, cwd=scratch)
     figures = summarize(m)
     if m.returncode != 0:

@@ -11,7 +11,6 @@ SALESTIER_DBT_KEEP_TARGETS (default 2) of them are kept.
 """
 
 import datetime as dt
-import json
 import re
 import shutil
 import uuid
@@ -26,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging.version import Version
 
 from salestier_pipeline.assets.dbt_warnings import enrich_warnings
+from salestier_pipeline.dbt_command import dbt_build_args, dbt_run_env
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings, scoped_env
@@ -151,24 +151,6 @@ def describe_dbt_test(node: Mapping[str, Any]) -> str:
 translator = SalesTierDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
 )
-
-
-AS_OF_ENV = "SALESTIER_AS_OF_DATE"  # read by the macro as_of_date_str at execution only
-
-
-def dbt_build_args(reporting_currency: str = "USD") -> list[str]:
-    """The dbt command of one run: every model, seed and data test, money in the reporting currency.
-
-    The as-of date is not a --vars value: dbt re-parses the whole project whenever --vars change, so it
-    goes in the environment (dbt_run_env). dbt unit tests check the SQL, not the data: they run once in the
-    test suite, not every night."""
-    return ["build", "--exclude-resource-type", "unit_test",
-            "--vars", json.dumps({"reporting_currency": reporting_currency})]
-
-
-def dbt_run_env(settings: Settings, as_of: str) -> dict[str, str]:
-    """What dbt's process needs besides the arguments: paths, threads and the run's as-of date."""
-    return {**settings.dbt_env(), AS_OF_ENV: as_of}
 
 
 @dbt_assets(
