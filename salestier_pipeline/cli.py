@@ -9,6 +9,7 @@ The settings are read once, by `main`, and passed to each command.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -25,22 +26,35 @@ if TYPE_CHECKING:
 JOB = "salestier_nightly"
 NEARLY_FULL_MB = 1.0
 
-DAGSTER_YAML = """# Written by `salestier run`: a persistent local instance for runs and the UI.
+DAGSTER_YAML_HEADER = "# Written by `salestier run`: a persistent local instance for runs and the UI."
+DAGSTER_YAML = DAGSTER_YAML_HEADER + """
+# Rewritten by every run while this first line is kept; delete the line to manage the file yourself.
 telemetry:
   enabled: false
 concurrency:
   pools:
     default_limit: 1
+# Dagster's SQLite event log with its connections kept open (salestier_pipeline/event_storage.py)
+event_log_storage:
+  module: salestier_pipeline.event_storage
+  class: KeptOpenSqliteEventLogStorage
+  config:
+    base_dir: {event_dir}
 """
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
-    """DAGSTER_HOME under the SalesTier home so runs show up in `dagster dev`."""
+    """DAGSTER_HOME under the SalesTier home so runs show up in `dagster dev`.
+
+    The dagster.yaml is ours while it starts with DAGSTER_YAML_HEADER: rewritten to today's content
+    (an older home gets the kept-open event log, in the same files); a file without it is the user's."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    content = DAGSTER_YAML.format(event_dir=json.dumps(str(home.resolve() / "history" / "runs")))
+    if not config.exists() or (config.read_text(encoding="utf-8").startswith(DAGSTER_YAML_HEADER)
+                               and config.read_text(encoding="utf-8") != content):
+        config.write_text(content, encoding="utf-8")
     return home
 
 
@@ -155,6 +169,9 @@ def _execute(settings: Settings, as_of: str) -> bool:
     if problem is not None:
         _alert_not_run(settings, as_of, "not-started", problem)
         return False
+    from salestier_pipeline.quality import gx_worker
+
+    gx_worker.start()  # GX loads on the other core while this process loads Dagster and ingests
     run_id, message = "-", None
     try:
         with open_instance(prepare_dagster_home(settings)) as instance:

@@ -50,8 +50,19 @@ def test_full_run_publishes_every_table_and_is_idempotent(demo_home: Path) -> No
     assert (demo_home / "serving" / "parquet" / "kpi_snapshot").is_dir()
 
     before = table_fingerprints(serving)
+    csv = demo_home / "exports" / "customer_tier_list.csv"
+    published = {p: p.read_bytes() for p in (serving, csv)}
     second = run_salestier(demo_home, "run")
     assert second.returncode == 0, second.stderr[-6000:]
+    assert "nothing changed since run" in second.stdout + second.stderr, "an unchanged night rebuilt everything"
+    assert {p: p.read_bytes() for p in published} == published
+
+    csv.unlink()  # a published file went missing: the next night must notice and rebuild, not skip
+    third = run_salestier(demo_home, "run")
+    assert third.returncode == 0, third.stderr[-6000:]
+    assert "nothing changed since run" not in third.stdout + third.stderr
+    assert "seeds and their tests unchanged" in third.stdout + third.stderr
+    assert csv.read_bytes() == published[csv]
     assert table_fingerprints(serving) == before
 
 

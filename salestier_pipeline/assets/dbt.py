@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache, cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -25,10 +25,17 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging.version import Version
 
 from salestier_pipeline.assets.dbt_warnings import enrich_warnings
-from salestier_pipeline.dbt_command import dbt_build_args, dbt_run_env
+from salestier_pipeline.dbt_command import (
+    dbt_build_args,
+    dbt_run_env,
+    mark_seeds_loaded,
+    seeds_fingerprint,
+    seeds_loaded,
+)
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings, scoped_env
+from salestier_pipeline.unchanged import chain_unchanged, step_started, step_succeeded
 
 WAREHOUSE_POOL = "warehouse"
 # <UTC start>-<run id prefix>-<random>: sorts by start time; nothing else in the folder is ever pruned
@@ -36,15 +43,22 @@ RUN_FOLDER = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}-[0-9a-f]{6}")
 
 
 class SalesTierDbtCliResource(DbtCliResource):
-    """DbtCliResource that takes the dbt version from the installed dbt-core package.
+    """DbtCliResource that takes the dbt version from the installed dbt-core package and opens no adapter.
 
     dagster-dbt runs `dbt --version` once per resource to learn the version, and dbt answers it after a
     request to pypi.org (a DNS lookup and an HTTPS connection on every run, a hang when offline). Our dbt
-    executable is the one of this interpreter's environment, so the installed dbt-core is its version."""
+    executable is the one of this interpreter's environment, so the installed dbt-core is its version.
+
+    Before starting dbt, dagster-dbt also loads dbt-core, the profile and the DuckDB adapter into the
+    orchestrator's own process (≈ 3 s, before dbt's process even starts), only to serve
+    fetch_row_counts() / fetch_column_metadata(), which this project does not call."""
 
     @cached_property
     def _cli_version(self) -> Version:
         return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
+        return None
 
 
 def dbt_target_root(settings: Settings) -> Path:
@@ -163,18 +177,32 @@ translator = SalesTierDbtTranslator(
 )
 def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, salestier: SalesTierResource):
     settings = salestier.settings()
+    previous = chain_unchanged(settings, context.partition_key)
+    if previous is not None:  # no output: Dagster skips publish too, and the outputs stay as they are
+        context.log.info(f"nothing changed since run {previous} (exports, code, settings, warehouse and "
+                         "published files all as it left them): dbt and publish skipped")
+        return
+    step_started(settings, "dbt")
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     keep = settings.dbt_keep_targets
     root = dbt_target_root(settings)
     target = run_target_path(root, context.run.run_id)
     try:
-        args = dbt_build_args(settings.reporting_currency)
+        seeds = seeds_fingerprint()
+        current = seeds_loaded(settings, seeds)
+        args = dbt_build_args(settings.reporting_currency, seeds_loaded=current)
+        if current:
+            context.log.info("seeds and their tests unchanged since the last successful build: not rerun")
+        else:
+            mark_seeds_loaded(settings, None)  # a build that fails while seeding must reseed next time
         carried = carry_partial_parse(root, target)
         if carried is not None:
             context.log.debug(f"dbt parse state carried over from {carried.name}")
         with scoped_env(dbt_run_env(settings, context.partition_key)):  # dbt's process gets them, ours does not
             invocation = dbt.cli(args, context=context, target_path=target)
         yield from enrich_warnings(invocation.stream(), invocation.manifest, settings.warehouse)
+        mark_seeds_loaded(settings, seeds)  # the stream raises on any failed node, so this build succeeded
+        step_succeeded(settings, context.partition_key, "dbt", context.run.run_id)
     finally:
         removed = prune_target_runs(root, keep, current=target)
         if removed:

@@ -20,6 +20,7 @@ from salestier_pipeline.publish.xlsx import write_tier_workbooks
 from salestier_pipeline.quality.serving_checks import CHECK_SUFFIX, check_copies
 from salestier_pipeline.report import write_report
 from salestier_pipeline.resources import SalesTierResource
+from salestier_pipeline.unchanged import step_started, step_succeeded
 
 PUBLISH_GROUP = "publish"
 SERVING_KEY = dg.AssetKey(["serving", "salestier_duckdb"])
@@ -45,6 +46,7 @@ SERVING_CHECKS = [
 )
 def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierResource):
     settings = salestier.settings()
+    step_started(settings, "serving")
     candidate = build_candidate(settings.warehouse, settings.serving_dir)
     try:
         checks = check_copies(settings.warehouse, candidate.db, PUBLISHED_TABLES, MARTS_SCHEMA, CONTRACT)
@@ -68,6 +70,7 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
                                  ["tier", "accounts"], "tier")
     finally:
         con.close()
+    step_succeeded(settings, context.partition_key, "serving", context.run.run_id)
     yield dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.serving_db)),
         "row_counts": dg.MetadataValue.json(row_counts),
@@ -92,9 +95,11 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
 )
 def tier_lists(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
     settings = salestier.settings()
+    step_started(settings, "tier_lists")
     truncated: list[str] = []
     paths = {**write_tier_lists(settings.serving_db, settings.exports),
              **write_tier_workbooks(settings.serving_db, settings.exports, truncated)}
+    step_succeeded(settings, context.partition_key, "tier_lists", context.run.run_id)
     for message in truncated:
         context.log.warning(f"XLSX cell cut (the CSV keeps the full text): {message}")
     return dg.MaterializeResult(metadata={
@@ -115,7 +120,9 @@ def tier_lists(context: dg.AssetExecutionContext, salestier: SalesTierResource) 
 )
 def html_report(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
     settings = salestier.settings()
+    step_started(settings, "html_report")
     path = write_report(settings.serving_db, settings.reports, as_of=dt.date.fromisoformat(context.partition_key))
+    step_succeeded(settings, context.partition_key, "html_report", context.run.run_id)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(path)),
         "open": dg.MetadataValue.url(path.as_uri()),
@@ -135,7 +142,9 @@ def html_report(context: dg.AssetExecutionContext, salestier: SalesTierResource)
 )
 def postgres_serving(context: dg.AssetExecutionContext, salestier: SalesTierResource) -> dg.MaterializeResult:
     settings = salestier.settings()
+    step_started(settings, "postgres")
     counts = publish_configured(settings.serving_db, settings.postgres)
+    step_succeeded(settings, context.partition_key, "postgres", context.run.run_id)
     if counts is None:
         return dg.MaterializeResult(metadata={"status": "not configured (set SALESTIER_PG_DSN to enable)"})
     return dg.MaterializeResult(metadata={"status": "published", "row_counts": dg.MetadataValue.json(counts)})

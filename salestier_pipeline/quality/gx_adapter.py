@@ -72,7 +72,7 @@ def check_specs(layer: str, name: str, asset_key: dg.AssetKey, prefix: str = "")
 
 
 @cache
-def _gx_context():
+def gx_context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -100,7 +100,7 @@ def validate_frame(
 
     spec = load_suite_json(layer, name)
     runtime_kwargs = runtime_kwargs or {}
-    context = _gx_context()
+    context = gx_context()
     source_name = f"{layer}_{name}"
     try:
         source = context.data_sources.get(source_name)
