@@ -10,42 +10,27 @@
   the relation cache. Only DuckDB is overridden; other adapters keep their own materialisations.
 -#}
 
-{% macro salestier_drop_other_type(existing, wanted_type) %}
-  {#- a model that changed from view to table (or back) must first drop the old relation -#}
-  {%- if existing is not none and existing.type != wanted_type -%}
-    drop {{ existing.type }} if exists {{ existing }};
-  {%- endif -%}
+{% macro salestier_replace_relation(target, create_sql, pre_hooks, post_hooks) %}
+  {%- set existing = load_cached_relation(this) -%}
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+  {% call statement('main') -%}
+    {%- if existing is not none %} drop {{ existing.type }} if exists {{ existing }}; {% endif %}
+    {{ create_sql }}
+  {%- endcall %}
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {{ return({'relations': [target]}) }}
 {% endmacro %}
 
 {% materialization table, adapter="duckdb", supported_languages=['sql'] %}
-  {%- set existing = load_cached_relation(this) -%}
   {%- set target = this.incorporate(type='table') -%}
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-  {% call statement('main') -%}
-    {{ salestier_drop_other_type(existing, 'table') }}
-    {%- if existing is not none and existing.type == 'table' %} drop table {{ existing }}; {% endif %}
-    {{ create_table_as(False, target, sql) }}
-  {%- endcall %}
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-  {{ return({'relations': [target]}) }}
+  {{ return(salestier_replace_relation(target, create_table_as(False, target, sql), pre_hooks, post_hooks)) }}
 {% endmaterialization %}
 
 {% materialization view, adapter="duckdb" %}
-  {%- set existing = load_cached_relation(this) -%}
   {%- set target = this.incorporate(type='view') -%}
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-  {% call statement('main') -%}
-    {{ salestier_drop_other_type(existing, 'view') }}
-    create or replace view {{ target }} as (
-      {{ sql }}
-    );
-  {%- endcall %}
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-  {{ return({'relations': [target]}) }}
+  {%- set create_sql -%} create view {{ target }} as ({{ sql }}); {%- endset -%}
+  {{ return(salestier_replace_relation(target, create_sql, pre_hooks, post_hooks)) }}
 {% endmaterialization %}
