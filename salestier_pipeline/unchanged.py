@@ -38,12 +38,13 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def tree_stamp(*paths: Path) -> str:
-    """One hash over every file under `paths` (a path may be a file, a folder or missing): relative name
-    and size of each, with the content of small files and the modification time of large ones."""
+def tree_stamp(*paths: Path, pattern: str = "*") -> str:
+    """One hash over every file matching `pattern` under `paths` (a path may be a file, a folder or
+    missing): relative name and size of each, with the content of small files and the modification time
+    of large ones."""
     digest = hashlib.sha256()
     for index, root in enumerate(paths):  # the position, not the absolute path: a copied home is the same
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) \
+        files = [root] if root.is_file() else sorted(p for p in root.rglob(pattern) if p.is_file()) \
             if root.is_dir() else []
         digest.update(f"{index}\0{len(files)}\0".encode())
         for path in files:
@@ -113,9 +114,14 @@ class StepStamp:
         self.path.unlink(missing_ok=True)
 
 
-def step_inputs(settings: Settings, as_of: str, *read: Path) -> str:
-    """The inputs stamp of a step of `as_of` that reads the files under `read`."""
-    return _digest(as_of, code_stamp(), settings_stamp(settings), tree_stamp(*read))
+# dbt and the raw checks read only the raw layer's Parquet; its JSON (the landing manifest with the
+# landing files' absolute paths, the per-file sidecars) is ingest's own bookkeeping
+RAW_PATTERN = "*.parquet"
+
+
+def step_inputs(settings: Settings, as_of: str, *read: Path, pattern: str = "*") -> str:
+    """The inputs stamp of a step of `as_of` that reads the files matching `pattern` under `read`."""
+    return _digest(as_of, code_stamp(), settings_stamp(settings), tree_stamp(*read, pattern=pattern))
 
 
 # The nightly chain after ingest: each step's files read and written. The dbt step skips only when every
@@ -136,7 +142,8 @@ def _chain_files(settings: Settings, step: str) -> tuple[tuple[Path, ...], tuple
 
 def _stamps(settings: Settings, as_of: str, step: str) -> tuple[str, str]:
     read, written = _chain_files(settings, step)
-    return step_inputs(settings, as_of, *read), tree_stamp(*written)
+    pattern = RAW_PATTERN if step == "dbt" else "*"
+    return step_inputs(settings, as_of, *read, pattern=pattern), tree_stamp(*written)
 
 
 def step_started(settings: Settings, step: str) -> None:

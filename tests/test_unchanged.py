@@ -109,3 +109,14 @@ def test_a_copied_home_is_the_same_home(tmp_path: Path) -> None:
     _succeed_all(env)
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     assert chain_unchanged(load_settings({"SALESTIER_HOME": str(tmp_path / "b")}), AS_OF) == "run-1"
+
+
+def test_ingest_bookkeeping_json_is_not_a_dbt_input(tmp_path: Path) -> None:
+    """The landing manifest holds absolute paths (a copied home writes other bytes): dbt never reads it."""
+    env = _home(tmp_path)
+    _succeed_all(env)
+    settings = load_settings(env)
+    _write(settings.raw / "_ingest" / "manifest" / f"{AS_OF}.json", b'[{"path": "/elsewhere"}]')
+    assert chain_unchanged(settings, AS_OF) == "run-1"
+    _write(settings.raw / "_ingest" / "files" / "x.parquet", b"a new result")
+    assert chain_unchanged(settings, AS_OF) is None

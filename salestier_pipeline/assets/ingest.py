@@ -26,7 +26,7 @@ from salestier_pipeline.quality.raw_checks import parquet_files
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.schema import ALL_MODULES
 from salestier_pipeline.settings import Settings
-from salestier_pipeline.unchanged import StepStamp, step_inputs
+from salestier_pipeline.unchanged import RAW_PATTERN, StepStamp, step_inputs
 
 INGEST_GROUP = "ingest"
 
@@ -145,7 +145,7 @@ def raw_outcomes(settings: Settings, modules: list[str], as_of: str,
     suites, code and settings are all as when it was last validated, the outcomes of that validation
     (the same rows give the same verdicts; a night with no new export re-reads nothing)."""
     stamps = {m: StepStamp(settings.home, f"raw_checks_{m}") for m in modules}
-    inputs = {m: step_inputs(settings, as_of, settings.raw / m) for m in modules}
+    inputs = {m: step_inputs(settings, as_of, settings.raw / m, pattern=RAW_PATTERN) for m in modules}
     known = {m: value["result"] for m in modules if (value := stamps[m].unchanged(inputs[m], "")) is not None
              and isinstance(value.get("result"), list)}
     outcomes = {m: [CheckOutcome(**o) for o in known[m]] for m in known}
