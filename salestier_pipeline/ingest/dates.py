@@ -110,31 +110,31 @@ def parse_family(text: pd.Series, family: str) -> pd.Series:
     return strptime_column(text, FAMILIES[family])
 
 
-def strptime_scores(text: pd.Series, families: list[str]) -> dict[str, int]:
+SPECIAL = ("ISO8601", "epoch_ms", "excel_serial")  # parsed by pandas, not strptime
+STRPTIME_FAMILIES = tuple(f for f in FAMILIES if f not in SPECIAL)
+# one count per strptime family, its formats bound as $n: the text holds no value, only placeholders
+_SCORE = "count(*) filter (where year(try_strptime(v, $N::VARCHAR[])::TIMESTAMP) >= 1000)"
+_SCORES_SQL = "select " + ", ".join(  # noqa: S608 - built from a constant and placeholder numbers only
+    _SCORE.replace("$N", "$" + str(i + 1)) for i in range(len(STRPTIME_FAMILIES))) + " from cells"
+
+
+def strptime_scores(text: pd.Series) -> dict[str, int]:
     """How many cells each strptime family reads (as strptime_column would), all in one DuckDB query:
     a column is scored against a dozen families, and one query per family cost more than the parsing."""
-    if not families:
-        return {}
-    counts = ", ".join(f"count(*) filter (where year(try_strptime(v, ${i + 1}::VARCHAR[])::TIMESTAMP) >= 1000)"
-                       for i in range(len(families)))
     con = _duck().cursor()
     try:
         con.register("cells", pd.DataFrame({"v": text.reset_index(drop=True)}))
         con.execute("SET TimeZone = 'UTC'")
-        row = con.execute(f"select {counts} from cells",  # noqa: S608 - only $n placeholders, no value
-                          [list(FAMILIES[f]) for f in families]).fetchone()
+        row = con.execute(_SCORES_SQL, [list(FAMILIES[f]) for f in STRPTIME_FAMILIES]).fetchone()
     finally:
         con.close()
-    return {f: int(n) for f, n in zip(families, row, strict=True)}
-
-
-SPECIAL = ("ISO8601", "epoch_ms", "excel_serial")  # parsed by pandas, not strptime
+    return {f: int(n) for f, n in zip(STRPTIME_FAMILIES, row, strict=True)}
 
 
 def _shortlist(sample: pd.Series, families: list[str]) -> list[str]:
     """Families worth parsing the whole column with: the first that reads the whole
     sample (plus its d/m twin, which only the full column can rule out), else the best."""
-    scores = strptime_scores(sample, [f for f in families if f not in SPECIAL])
+    scores = strptime_scores(sample)
     scores |= {f: int(parse_family(sample, f).notna().sum()) for f in families if f in SPECIAL}
     for family in families:
         if scores[family] == len(sample):
