@@ -11,12 +11,13 @@ them into the strptime codes DuckDB's vectorised `try_strptime` reads.
 from __future__ import annotations
 
 import re
-from functools import cache
 
-import duckdb
 import pandas as pd
 
+from salestier_pipeline.ingest.duck import cursor
+
 SAMPLE = 2000
+PROBE = 64  # cells every family is tried on before the sample is scored (see _shortlist)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 _TIMES = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", " %I:%M%p", "")
@@ -71,23 +72,14 @@ def to_strptime(pattern: str) -> str:
     return "".join(out)
 
 
-@cache
-def _duck() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB per process: connecting costs more than parsing a column."""
-    return duckdb.connect()
-
-
 def strptime_column(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """DuckDB's vectorised try_strptime over a list of formats (first match wins), naive UTC."""
-    con = _duck().cursor()
-    try:
+    with cursor() as con:
         con.register("cells", pd.DataFrame({"v": text.reset_index(drop=True)}))
         con.execute("SET TimeZone = 'UTC'")
         values = con.execute(
             "select try_strptime(v, ?::VARCHAR[])::TIMESTAMP as t from cells", [list(formats)]
         ).df()["t"]
-    finally:
-        con.close()
     values.index = text.index
     values = values.astype("datetime64[us]")
     return values.mask(values.dt.year < 1000)  # %Y reads '26' as year 26: a 2-digit year is never that
@@ -121,24 +113,42 @@ _SCORES_SQL = "select " + ", ".join(  # noqa: S608 - built from a constant and p
 def strptime_scores(text: pd.Series) -> dict[str, int]:
     """How many cells each strptime family reads (as strptime_column would), all in one DuckDB query:
     a column is scored against a dozen families, and one query per family cost more than the parsing."""
-    con = _duck().cursor()
-    try:
+    with cursor() as con:
         con.register("cells", pd.DataFrame({"v": text.reset_index(drop=True)}))
         con.execute("SET TimeZone = 'UTC'")
         row = con.execute(_SCORES_SQL, [list(FAMILIES[f]) for f in STRPTIME_FAMILIES]).fetchone()
-    finally:
-        con.close()
     return {f: int(n) for f, n in zip(STRPTIME_FAMILIES, row, strict=True)}
 
 
+def _family_scores(sample: pd.Series, families: list[str]) -> dict[str, int]:
+    """Cells of the sample each family reads: one family on its own, several strptime ones in one query."""
+    scores = {f: int(parse_family(sample, f).notna().sum()) for f in families if f in SPECIAL}
+    rest = [f for f in families if f not in SPECIAL]
+    if len(rest) == 1:
+        scores[rest[0]] = int(strptime_column(sample, FAMILIES[rest[0]]).notna().sum())
+    elif rest:
+        scores |= {f: n for f, n in strptime_scores(sample).items() if f in rest}
+    return scores
+
+
 def _shortlist(sample: pd.Series, families: list[str]) -> list[str]:
-    """Families worth parsing the whole column with: the first that reads the whole
-    sample (plus its d/m twin, which only the full column can rule out), else the best."""
-    scores = strptime_scores(sample)
-    scores |= {f: int(parse_family(sample, f).notna().sum()) for f in families if f in SPECIAL}
+    """Families worth parsing the whole column with: the first (in order) that reads the whole
+    sample (plus its d/m twin, which only the full column can rule out), else the best.
+
+    Only a family that reads all of a small probe of the sample can read all of the sample. The
+    families are therefore walked in order against the probe (ISO 8601 alone first, the strptime
+    families in one query when the walk reaches them) and only a family that reads the whole probe
+    is scored on the sample: a clean column costs a probe and one family, not every format on every
+    sampled cell. A column no family reads whole is scored in full, as before."""
+    probe = sample.iloc[:: max(1, len(sample) // PROBE)]
+    on_probe: dict[str, int] = {}
     for family in families:
-        if scores[family] == len(sample):
+        if family not in on_probe:
+            on_probe |= _family_scores(probe, [family] if family in SPECIAL else list(STRPTIME_FAMILIES))
+        if on_probe[family] == len(probe) and (
+                len(probe) == len(sample) or _family_scores(sample, [family])[family] == len(sample)):
             return [family, TWINS[family]] if family in TWINS else [family]
+    scores = _family_scores(sample, families)
     top = max(scores.values())
     return [f for f in families if scores[f] == top]
 

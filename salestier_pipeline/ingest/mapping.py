@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
 from salestier_pipeline.ingest.decode import DecodedFile
+from salestier_pipeline.ingest.duck import cursor
 from salestier_pipeline.ingest.durations import parse_minutes, unit_from_header
 from salestier_pipeline.ingest.headers import HeaderMatch
 from salestier_pipeline.ingest.parse import (
@@ -109,13 +109,10 @@ def derive_ids(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     parts = pd.DataFrame({f"k{i}": norm(c) for i, c in enumerate(key)}, index=frame.index)
     empty = parts.isna().all(axis=1).to_numpy()
     joined = " || chr(31) || ".join(f"coalesce(k{i}, '')" for i in range(len(key)))
-    con = duckdb.connect()
-    try:
+    with cursor() as con:
         con.register("parts", parts.reset_index(drop=True))
         # k0..kN are the code's own column names: nothing from the file is in the SQL text
         ids = con.execute(f"select 'nk-' || substr(md5({joined}), 1, 20) as h from parts").df()["h"]  # noqa: S608
-    finally:
-        con.close()
     ids.index = frame.index
     return ids.astype("string").mask(empty)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
+
+from salestier_pipeline.ingest.duck import cursor
 
 QUARANTINE_TYPES = {
     "source_system": "VARCHAR", "export_date": "DATE", "module": "VARCHAR",
@@ -37,14 +38,11 @@ def write_parquet(frame: pd.DataFrame, types: dict[str, str], path: Path) -> Pat
         if frame[column].isna().all():
             frame[column] = frame[column].astype("object")
     select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in types.items())
-    con = duckdb.connect()
-    try:
+    with cursor() as con:
         con.register("frame", frame)
         # the path goes to the relational API as a value, never into SQL text; the select holds only
         # the code's own column names and types
         con.sql(f"SELECT {select} FROM frame").write_parquet(str(tmp), compression="zstd")  # noqa: S608
-    finally:
-        con.close()
     os.replace(tmp, path)
     return path
 
