@@ -3,6 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# dbt in its own environment: the orchestrator calls its CLI and never imports dbt-core
+# (salestier_pipeline/dbt_command.py finds it here)
+DBT_VENV := .venv-dbt
+DBT := $(DBT_VENV)/bin/dbt
+DBT_PINS := ^(dbt-core|dbt-duckdb)==
 SALESTIER_HOME ?= $(CURDIR)/data
 export SALESTIER_HOME
 export DAGSTER_HOME ?= $(abspath $(SALESTIER_HOME))/dagster
@@ -11,20 +16,28 @@ export DO_NOT_TRACK := 1
 
 .PHONY: install system-deps manifest run test bench determinism lint dev clean lock
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DBT_VENV)/.installed
 
-# Exactly the pinned environment of requirements.lock, then the project itself without resolving anything.
+# Exactly the pinned environment of requirements.lock but dbt itself, then the project without resolving anything.
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet -r <(grep -vE '$(DBT_PINS)' requirements.lock)
+	$(BIN)/pip uninstall --quiet --yes dbt-core dbt-duckdb 2>/dev/null  # a venv from before dbt moved out
 	$(BIN)/pip install --quiet --no-deps -e ".[dev]"
+	touch $@
+
+# dbt-core and its adapter at their pinned versions, every dependency held to the same lock.
+$(DBT_VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install --quiet --upgrade pip
+	$(DBT_VENV)/bin/pip install --quiet -c requirements.lock $$(grep -E '$(DBT_PINS)' requirements.lock)
 	touch $@
 
 # Re-pin after a dependency change in pyproject.toml: resolve in a scratch venv, freeze it.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -e ".[dev]"
+	.lock-venv/bin/pip install --quiet -e ".[dev,dbt]"
 	{ head -2 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
@@ -34,7 +47,7 @@ system-deps:
 
 # dagster-dbt needs a parsed manifest before the definitions can be imported.
 manifest: install
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --target-path target
+	cd dbt_project && ../$(DBT) parse --quiet --profiles-dir . --target-path target
 
 run: manifest
 	$(BIN)/salestier run --demo-if-empty

@@ -7,9 +7,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+from importlib import metadata
 from pathlib import Path
 
-from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings
+from salestier_pipeline.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+
+DBT_VENV = PROJECT_ROOT / ".venv-dbt"  # `make install` puts dbt-core and its adapter here (Makefile DBT_VENV)
+
+
+def dbt_executable() -> Path:
+    """The dbt CLI: the project's own dbt environment, else a dbt installed beside this interpreter.
+
+    dbt lives in an environment of its own so the orchestrator never imports dbt-core: dagster-dbt
+    imports it whenever it can, which costs 1.5 s at every load of the definitions (each run, the UI's
+    code server, every test that loads them), and only its CLI is used."""
+    own = DBT_VENV / "bin" / "dbt"
+    return own if own.is_file() else Path(sys.executable).with_name("dbt")
+
+
+def dbt_core_version(executable: Path | None = None) -> str:
+    """dbt-core's version in the environment of the dbt executable, read from its package metadata:
+    `dbt --version` would ask pypi.org first (a hang when offline)."""
+    venv = (executable or dbt_executable()).parent.parent
+    paths = [str(p) for p in sorted(venv.glob("lib/python*/site-packages"))]
+    found = next(iter(metadata.distributions(name="dbt-core", path=paths)), None)
+    if found is None:
+        raise RuntimeError(f"no dbt-core installed in {venv}: run `make install`")
+    return found.version
 
 AS_OF_ENV = "SALESTIER_AS_OF_DATE"  # read by the macro as_of_date_str at execution only
 

@@ -1,13 +1,11 @@
 """SalesTier's Dagster definitions: assets, checks, job, schedule, sensors, resources."""
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 
 from salestier_pipeline.assets.dbt import SalesTierDbtCliResource, dbt_project, salestier_dbt_models
 from salestier_pipeline.assets.ingest import ingest_raw, ingest_summary, landing_manifest
 from salestier_pipeline.assets.publish import html_report, postgres_serving, serving_database, tier_lists
+from salestier_pipeline.dbt_command import dbt_executable
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.sensors import sensors
@@ -50,8 +48,7 @@ defs = dg.Definitions(
     sensors=sensors,
     resources={
         "salestier": SalesTierResource(),
-        # the dbt next to this interpreter, so no PATH setup is needed
-        "dbt": SalesTierDbtCliResource(project_dir=dbt_project(),
-                                       dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        # the project's own dbt environment, so no PATH setup is needed
+        "dbt": SalesTierDbtCliResource(project_dir=dbt_project(), dbt_executable=str(dbt_executable())),
     },
 )

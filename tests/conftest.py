@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from salestier_pipeline.dbt_command import dbt_executable
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -41,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     project = ROOT / "dbt_project"
     if manifest_is_current(project):
         return
-    dbt = Path(sys.executable).with_name("dbt")
+    dbt = dbt_executable()
     done = subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", ".", "--target-path", "target"],
                           cwd=project, capture_output=True, text=True)
     if done.returncode != 0:

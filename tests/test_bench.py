@@ -241,4 +241,4 @@ def test_child_env_points_everything_at_the_home(monkeypatch: pytest.MonkeyPatch
     env = bench.child_env(tmp_path)
     assert env["SALESTIER_HOME"] == str(tmp_path) and env["DAGSTER_HOME"] == str(tmp_path / "dagster")
     assert "SALESTIER_LANDING" not in env and "SALESTIER_AS_OF" not in env
-    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)  # where `dbt` is
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)  # this venv first

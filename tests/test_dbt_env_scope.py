@@ -4,7 +4,6 @@ subprocess (it builds the home's warehouse from the home's raw files) and leave 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +11,7 @@ import duckdb
 import pytest
 
 from salestier_pipeline.assets.dbt import SalesTierDbtCliResource, dbt_project, salestier_dbt_models
+from salestier_pipeline.dbt_command import dbt_executable
 from salestier_pipeline.resources import SalesTierResource
 from tests.fixtures.raw_fixture import write_raw_fixture
 
@@ -26,7 +26,7 @@ def test_dbt_gets_the_home_paths_and_the_process_keeps_its_own(tmp_path: Path, d
     monkeypatch.setenv("SALESTIER_RAW_DIR", str(tmp_path / "not-the-raw-dir"))  # the process's own value
     monkeypatch.delenv("SALESTIER_WAREHOUSE", raising=False)
     monkeypatch.setenv("SALESTIER_DBT_THREADS", "1")
-    dbt = SalesTierDbtCliResource(project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    dbt = SalesTierDbtCliResource(project_dir=dbt_project(), dbt_executable=str(dbt_executable()))
     result = dg.materialize([salestier_dbt_models], partition_key=AS_OF, raise_on_error=False,
                             resources={"dbt": dbt, "salestier": SalesTierResource(home=str(home))})
     assert result.success

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,8 @@ from salestier_pipeline.assets.dbt import (
     prune_target_runs,
     run_target_path,
 )
-from salestier_pipeline.settings import KEEP_TARGETS_ENV, load_settings
+from salestier_pipeline.dbt_command import dbt_executable
+from salestier_pipeline.settings import KEEP_TARGETS_ENV, PROJECT_ROOT, load_settings
 from tests.runner import SALESTIER, run_salestier, salestier_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +88,13 @@ def test_keep_setting() -> None:
             load_settings({KEEP_TARGETS_ENV: bad})
 
 
+def locked_version(package: str) -> str:
+    """The version requirements.lock pins, which `make install` put in the dbt environment."""
+    pins = dict(line.split("==", 1) for line in (PROJECT_ROOT / "requirements.lock").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    return pins[package].strip()
+
+
 def test_dbt_version_comes_from_the_installed_package_without_running_dbt() -> None:
     spawned: list[tuple] = []
 
@@ -99,9 +106,9 @@ def test_dbt_version_comes_from_the_installed_package_without_running_dbt() -> N
     sys.addaudithook(hook)
     try:
         resource = SalesTierDbtCliResource(project_dir=dbt_project(),
-                                           dbt_executable=str(Path(sys.executable).with_name("dbt")))
-        assert resource._cli_version == Version(version("dbt-core"))
-        assert resource._cli_version.major == 1  # dbt-core, so dagster-dbt still sets up its adapter
+                                           dbt_executable=str(dbt_executable()))
+        assert resource._cli_version == Version(locked_version("dbt-core"))
+        assert resource._cli_version.major == 1  # dbt-core: dagster-dbt drives it as dbt-core, not Fusion
     finally:
         watching = False
     assert spawned == []

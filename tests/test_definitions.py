@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+from salestier_pipeline.dbt_command import dbt_executable
 from salestier_pipeline.publish.tables import PUBLISHED_TABLES
 
 
@@ -63,3 +66,15 @@ def test_definitions_load_with_groups_checks_and_schedule(dbt_manifest: Path) ->
         for p in graph.get(key).parent_keys
     }
     assert "raw/opportunities" in stg_parents
+
+
+def test_loading_the_definitions_imports_neither_dbt_core_nor_great_expectations(dbt_manifest: Path) -> None:
+    """The code location loads for every run, the UI's code server and the daemon: dbt runs as its own
+    CLI and GX in its worker, so neither may be imported here (they cost seconds each)."""
+    probe = ("import sys, salestier_pipeline.definitions as d; d.defs.resolve_all_asset_specs(); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dbt', 'great_expectations')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert "'dbt.version'" not in loaded and "great_expectations" not in loaded, loaded
+    assert Path(dbt_executable()).is_file()  # and yet the dbt CLI is there to run

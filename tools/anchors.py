@@ -20,7 +20,6 @@ import hashlib
 import heapq
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from python_calamine import CalamineWorkbook
 
-from salestier_pipeline.dbt_command import dbt_build_args, dbt_run_env
+from salestier_pipeline.dbt_command import dbt_build_args, dbt_executable, dbt_run_env
 from salestier_pipeline.ingest.csv_text import sniff_delimiter
 from salestier_pipeline.ingest.dates import FAMILIES, candidate_families, to_strptime
 from salestier_pipeline.ingest.decode import detect_encoding
@@ -44,7 +43,7 @@ from salestier_pipeline.profiles import Profile, load_profiles
 from salestier_pipeline.schema import raw_columns
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings
 
-DBT = Path(sys.executable).with_name("dbt")
+DBT = dbt_executable()
 EXECUTED = ("seed", "model", "test")
 TAIL = 4000
 

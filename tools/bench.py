@@ -405,8 +405,8 @@ def dir_bytes(path: Path) -> int:
 
 def child_env(home: Path) -> dict[str, str]:
     """The caller's environment with this home's paths; other SALESTIER_* settings would skew the run.
-    This interpreter's bin directory goes first on PATH: dagster-dbt looks up `dbt` there, and
-    `make bench` calls .venv/bin/python without activating the venv."""
+    This interpreter's bin directory goes first on PATH, so what the run starts by name is this venv's
+    (`make bench` calls .venv/bin/python without activating the venv)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESTIER_") and k != "DAGSTER_HOME"}
     env.update(SALESTIER_HOME=str(home), DAGSTER_HOME=str(home / "dagster"),
                GX_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",

@@ -16,17 +16,19 @@ import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from functools import cache, cached_property
-from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
 from packaging.version import Version
 
 from salestier_pipeline.assets.dbt_warnings import enrich_warnings
 from salestier_pipeline.dbt_command import (
     dbt_build_args,
+    dbt_core_version,
+    dbt_executable,
     dbt_run_env,
     mark_seeds_loaded,
     seeds_fingerprint,
@@ -43,11 +45,11 @@ RUN_FOLDER = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}-[0-9a-f]{6}")
 
 
 class SalesTierDbtCliResource(DbtCliResource):
-    """DbtCliResource that takes the dbt version from the installed dbt-core package and opens no adapter.
+    """DbtCliResource that takes the dbt version from dbt-core's package metadata and opens no adapter.
 
     dagster-dbt runs `dbt --version` once per resource to learn the version, and dbt answers it after a
-    request to pypi.org (a DNS lookup and an HTTPS connection on every run, a hang when offline). Our dbt
-    executable is the one of this interpreter's environment, so the installed dbt-core is its version.
+    request to pypi.org (a DNS lookup and an HTTPS connection on every run, a hang when offline). The
+    metadata of the dbt environment's dbt-core says the same without starting anything.
 
     Before starting dbt, dagster-dbt also loads dbt-core, the profile and the DuckDB adapter into the
     orchestrator's own process (≈ 3 s, before dbt's process even starts), only to serve
@@ -55,7 +57,7 @@ class SalesTierDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> Version:
-        return Version(installed_version("dbt-core"))
+        return Version(dbt_core_version(Path(self.dbt_executable)))
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
         return None
@@ -115,7 +117,9 @@ def carry_partial_parse(root: Path, target: Path) -> Path | None:
 def dbt_project() -> DbtProject:
     """Built lazily so importing the package parses nothing."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
+    if using_dagster_dev():  # what prepare_if_dev does, with the project's own dbt, not whatever is on PATH
+        DbtCliResource(project_dir=project, dbt_executable=str(dbt_executable())).cli(
+            ["parse", "--quiet"], target_path=project.target_path).wait()
     return project
 
 
