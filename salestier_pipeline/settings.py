@@ -27,6 +27,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # names of the variables that messages elsewhere quote, so a user knows what to raise
 MIN_FREE_ENV = "SALESTIER_MIN_FREE_MB"
 KEEP_TARGETS_ENV = "SALESTIER_DBT_KEEP_TARGETS"
+DUCKDB_MEMORY_ENV = "SALESTIER_DUCKDB_MEMORY_MB"
 SENSOR_SETTLE_ENV = "SALESTIER_SENSOR_SETTLE_SECONDS"
 WRITE_SETTLE_ENV = "SALESTIER_WRITE_SETTLE_SECONDS"
 MAX_CELLS_ENV = "SALESTIER_XLSX_MAX_CELLS"
@@ -37,6 +38,21 @@ PG_DSN_ENV = "SALESTIER_PG_DSN"
 PG_SCHEMA_ENV = "SALESTIER_PG_SCHEMA"
 WEBHOOK_ENV = "SALESTIER_ALERT_WEBHOOK_URL"
 SMTP_ENV = "SALESTIER_ALERT_SMTP_"  # + HOST, PORT, USER, PASSWORD, FROM, TO, STARTTLS
+
+
+def machine_memory_mb() -> int:
+    """Physical memory, or the cgroup's limit when it is lower (a container sees the host's RAM)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    limit = Path("/sys/fs/cgroup/memory.max")
+    text = limit.read_text().strip() if limit.is_file() else "max"
+    return min(total, int(text) // (1024 * 1024)) if text.isdigit() else total
+
+
+def default_duckdb_memory_mb(machine_mb: int | None = None) -> int:
+    """What dbt's DuckDB may use: a sixteenth of the machine, from 256 MB to 1 GB. A night at 100x
+    the demo then stays within 1.5 GB for the whole process tree; DuckDB spills the rest to disk."""
+    return max(256, min(1024, (machine_mb if machine_mb is not None else machine_memory_mb()) // 16))
+
 
 DEFAULT_MIN_FREE_MB = 200.0  # a night writes raw Parquet, the warehouse, a serving candidate and run storage
 DEFAULT_PG_SCHEMA = "salestier"
@@ -109,6 +125,7 @@ class Settings:
     dbt_keep_targets: int = 2  # dbt target folders kept under <home>/dbt/target
     dbt_threads: int = 4
     duckdb_threads: int = 4
+    duckdb_memory_mb: int = field(default_factory=default_duckdb_memory_mb)  # dbt's DuckDB memory_limit
     ingest_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # processes reading files
     sensor_settle_seconds: float = 120.0  # a batch without a marker is complete after this long unchanged
     limits: IngestLimits = field(default_factory=IngestLimits)
@@ -163,12 +180,14 @@ class Settings:
         return known_secrets(self.postgres.dsn, self.alerts.webhook_url, smtp_password)
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment dbt needs: the warehouse file, the raw Parquet root and the thread counts (profiles.yml)."""
+        """Environment dbt needs: the warehouse file, the raw Parquet root, the thread counts and DuckDB's
+        memory limit (profiles.yml)."""
         return {
             "SALESTIER_WAREHOUSE": str(self.warehouse),
             "SALESTIER_RAW_DIR": str(self.raw),
             "SALESTIER_DBT_THREADS": str(self.dbt_threads),
             "SALESTIER_DUCKDB_THREADS": str(self.duckdb_threads),
+            DUCKDB_MEMORY_ENV: str(self.duckdb_memory_mb),
         }
 
 
@@ -332,6 +351,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         dbt_keep_targets=read.whole(KEEP_TARGETS_ENV, 2),
         dbt_threads=read.whole("SALESTIER_DBT_THREADS", 4),
         duckdb_threads=read.whole("SALESTIER_DUCKDB_THREADS", 4),
+        duckdb_memory_mb=read.whole(DUCKDB_MEMORY_ENV, default_duckdb_memory_mb(), low=64),
         ingest_workers=read.whole("SALESTIER_INGEST_WORKERS", min(4, os.cpu_count() or 1)),
         sensor_settle_seconds=read.number(SENSOR_SETTLE_ENV, 120.0),
         limits=_limits(read),

@@ -22,7 +22,9 @@ from salestier_pipeline.settings import (
     PostgresTarget,
     Settings,
     SmtpChannel,
+    default_duckdb_memory_mb,
     load_settings,
+    machine_memory_mb,
     scoped_env,
 )
 
@@ -52,6 +54,7 @@ EVERY_OPTION = {
     "SALESTIER_DBT_KEEP_TARGETS": " 5 ",
     "SALESTIER_DBT_THREADS": "2",
     "SALESTIER_DUCKDB_THREADS": "1",
+    "SALESTIER_DUCKDB_MEMORY_MB": "300",
     "SALESTIER_INGEST_WORKERS": "3",
     "SALESTIER_PG_DSN": f"postgresql://salestier:{PASSWORD}@db.example/sales",
     "SALESTIER_PG_SCHEMA": "bi",
@@ -96,7 +99,7 @@ def test_every_option_comes_from_the_given_mapping(other_process_env: None) -> N
         home=Path("/srv/st-home"), as_of="2026-11-27", max_quarantine_share=0.35, timezone="Asia/Shanghai",
         partition_start="2020-01-01", reporting_currency="CNY", landing_dir=Path("/mnt/exports"),
         dagster_dir=Path("/srv/dagster"), automation=True, min_free_mb=50.0, dbt_keep_targets=5, dbt_threads=2,
-        duckdb_threads=1, ingest_workers=3, sensor_settle_seconds=45.5,
+        duckdb_threads=1, duckdb_memory_mb=300, ingest_workers=3, sensor_settle_seconds=45.5,
         limits=IngestLimits(max_cells=1000, max_bytes=2048, max_cell_chars=5000, max_magnitude=1e9,
                             write_settle_seconds=0.0),
         postgres=PostgresTarget(EVERY_OPTION["SALESTIER_PG_DSN"], "bi"),
@@ -110,7 +113,7 @@ def test_every_option_comes_from_the_given_mapping(other_process_env: None) -> N
     assert settings.serving_db == Path("/srv/st-home/serving/salestier.duckdb")
     assert settings.dbt_env() == {
         "SALESTIER_WAREHOUSE": "/srv/st-home/warehouse/warehouse.duckdb", "SALESTIER_RAW_DIR": "/srv/st-home/raw",
-        "SALESTIER_DBT_THREADS": "2", "SALESTIER_DUCKDB_THREADS": "1",
+        "SALESTIER_DBT_THREADS": "2", "SALESTIER_DUCKDB_THREADS": "1", "SALESTIER_DUCKDB_MEMORY_MB": "300",
     }
 
 
@@ -158,6 +161,7 @@ def test_automation_spellings() -> None:
     ("SALESTIER_DBT_THREADS", "0", "SALESTIER_DBT_THREADS must be a whole number >= 1, not '0'"),
     ("SALESTIER_INGEST_WORKERS", "two", "SALESTIER_INGEST_WORKERS must be a whole number >= 1, not 'two'"),
     ("SALESTIER_DUCKDB_THREADS", "many", "SALESTIER_DUCKDB_THREADS must be a whole number >= 1, not 'many'"),
+    ("SALESTIER_DUCKDB_MEMORY_MB", "32", "SALESTIER_DUCKDB_MEMORY_MB must be a whole number >= 64, not '32'"),
     ("SALESTIER_XLSX_MAX_CELLS", "1e6", "SALESTIER_XLSX_MAX_CELLS must be a whole number >= 1, not '1e6'"),
     ("SALESTIER_XLSX_MAX_BYTES", "300MB", "SALESTIER_XLSX_MAX_BYTES must be a whole number >= 1, not '300MB'"),
     ("SALESTIER_MAX_CELL_CHARS", "0", "SALESTIER_MAX_CELL_CHARS must be a whole number >= 1, not '0'"),
@@ -252,7 +256,7 @@ def test_the_operations_table_lists_every_variable_load_settings_reads() -> None
     smtp = Recording({"SALESTIER_ALERT_SMTP_HOST": "mail", "SALESTIER_ALERT_SMTP_TO": "ops@x"})
     load_settings(smtp)
     read = env.read | smtp.read
-    assert len(read) == len(EVERY_OPTION) == 30
+    assert len(read) == len(EVERY_OPTION) == 31
     assert read == set(EVERY_OPTION)
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     table = text[text.index("## Settings"):].split("\n\n## ", 1)[0]
@@ -260,3 +264,10 @@ def test_the_operations_table_lists_every_variable_load_settings_reads() -> None
                   for name in re.findall(r"`([A-Z_]+)`", row.split(" | ")[0])}
     assert documented == read
     assert "read once" in table and "salestier_pipeline/settings.py" in table
+
+
+def test_duckdb_memory_limit_follows_the_machine() -> None:
+    """A sixteenth of the machine, never under 256 MB (DuckDB needs room to spill) nor over 1 GB."""
+    assert [default_duckdb_memory_mb(mb) for mb in (2048, 8192, 12288, 24576, 262144)] == [256, 512, 768, 1024, 1024]
+    assert load_settings({}).duckdb_memory_mb == default_duckdb_memory_mb(machine_memory_mb())
+    assert 0 < machine_memory_mb() <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from salestier_pipeline.quality.gx_adapter import load_suite_json
 from salestier_pipeline.schema import module_columns
@@ -20,6 +21,9 @@ DATED = {
     "accounts": "created_at", "contacts": "created_at", "leads": "created_at", "opportunities": "created_at",
     "activities": "occurred_at", "orders": "order_date", "feedback": "received_at",
 }
+
+
+CATEGORICAL = ("source_system", "source_file")  # a handful of values repeated on every row
 
 
 def suite_columns(module: str) -> list[str]:
@@ -60,7 +64,7 @@ def raw_check_frame(raw: Path, module: str, as_of: str) -> pd.DataFrame:
             {"files": parquet_files(raw / module), "as_of": as_of},
         )
         # distinct records up to the latest export vs up to the one before, per source
-        return con.execute("""
+        table = con.sql("""
             with exports as (
                 select source_system, max(export_date) as latest,
                        max(export_date) filter (where export_date < (
@@ -78,6 +82,19 @@ def raw_check_frame(raw: Path, module: str, as_of: str) -> pd.DataFrame:
             )
             select rows.*, growth._record_growth
             from rows left join growth using (source_system)
-        """).df()
+        """).to_arrow_table()
     finally:
         con.close()
+    return compact_frame(table)
+
+
+def compact_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow → pandas without a Python object per cell: the few distinct sources and file names as
+    categories, other text as Arrow strings. At 100x the demo the activities frame held 2 M rows of
+    object strings (≈ 0.8 GB in the GX worker); the checks read the same values either way."""
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow"),
+                                          pa.large_string(): pd.StringDtype("pyarrow")}.get)
+    for column in CATEGORICAL:
+        if column in frame:
+            frame[column] = frame[column].astype("category")
+    return frame
