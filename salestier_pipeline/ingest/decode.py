@@ -141,7 +141,9 @@ def decode_file(path: Path, label: str, limits: IngestLimits = DEFAULT_LIMITS) -
     if data.startswith(b"PK\x03\x04"):
         raise FileReadError(f"{label}: a zip/xlsx workbook with a .csv name")
     encoding = detect_encoding(data, label)
-    return decode_text(data.decode(encoding), label, encoding, limits)
+    text = data.decode(encoding)
+    del data  # the bytes are not needed once decoded: a large export is not held twice
+    return decode_text(text, label, encoding, limits)
 
 
 def decode_header(path: Path, label: str, limits: IngestLimits = DEFAULT_LIMITS) -> list[str]:

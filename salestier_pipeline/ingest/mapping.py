@@ -71,7 +71,7 @@ class MappedFile:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    s = series.astype("string").str.strip()
+    s = series.astype("string[pyarrow]").str.strip()
     return s.mask(s == "")
 
 
