@@ -48,3 +48,18 @@ def test_a_killed_worker_is_replaced(raw: Path) -> None:
         os.kill(pid, signal.SIGKILL)
     assert gx_worker.validate_raw(raw, [module], AS_OF)[module] == before
     assert gx_worker.start() is not pool  # a fresh worker took over
+
+
+def test_a_worker_that_grew_past_the_limit_is_stopped_after_its_work(raw: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker holding a large module's memory does not sit beside dbt: it stops once its outcomes are in,
+    and the next validation starts a new one with the same outcomes."""
+    module = "activities"
+    kept = gx_worker.validate_raw(raw, [module], AS_OF)[module]
+    pool = gx_worker.start()
+    assert 0 < gx_worker.worker_rss_mb() < gx_worker.RECYCLE_MB  # the fixture is small: the worker stays
+    monkeypatch.setattr(gx_worker, "RECYCLE_MB", 1)
+    assert gx_worker.validate_raw(raw, [module], AS_OF)[module] == kept
+    assert gx_worker._pool is None and gx_worker.worker_rss_mb() == 0
+    assert gx_worker.validate_raw(raw, [module], AS_OF)[module] == kept
+    assert gx_worker._pool is None and gx_worker.start() is not pool

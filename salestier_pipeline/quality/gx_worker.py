@@ -5,14 +5,16 @@ small home's ingest does. `salestier run` starts this worker (`start()`) before 
 definitions, so GX loads on the second core while the first loads Dagster, plans the run and ingests
 the exports; the ingest step then only hands over (raw folder, module, as-of) and gets the outcomes
 back. The worker reads the raw Parquet itself, so no frame crosses the process boundary, and it stays
-up for the process's lifetime (every date of a backfill reuses it). A run started by the Dagster UI or
-daemon gets the same worker, started by the ingest step itself. The outcomes are exactly those of
-gx_adapter.validate_frame, run in this process; a worker that died is replaced on the next call.
+up for the process's lifetime (every date of a backfill reuses it) unless it grew past RECYCLE_MB while
+validating. A run started by the Dagster UI or daemon gets the same worker, started by the ingest step
+itself. The outcomes are exactly those of gx_adapter.validate_frame, run in this process; a worker that
+died is replaced on the next call.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 
 _pool: ProcessPoolExecutor | None = None
 _lock = Lock()
+# A worker that grew beyond this while validating (pandas keeps a large module's frame memory: 0.9 GB at
+# 100x the demo) is stopped once its work is done, so dbt and publish do not run beside it; the next
+# validation starts a new one. A small home's worker stays up for every date of a backfill.
+RECYCLE_MB = 512
 
 
 def _warm() -> None:
@@ -39,6 +45,23 @@ def _validate_raw(raw: str, module: str, as_of: str) -> list[CheckOutcome]:
     from salestier_pipeline.quality.raw_checks import raw_check_frame
 
     return validate_frame(raw_check_frame(Path(raw), module, as_of), "raw", module)
+
+
+def _own_rss_mb() -> int:
+    """Resident memory of this process (run in the worker)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+
+def worker_rss_mb() -> int:
+    """The running worker's resident memory, 0 when none runs or it does not answer."""
+    with _lock:
+        pool = _pool
+    if pool is None:
+        return 0
+    try:
+        return pool.submit(_own_rss_mb).result(timeout=30)
+    except Exception:  # a dead or stuck worker holds no memory worth keeping it for
+        return 0
 
 
 def start() -> ProcessPoolExecutor:
@@ -79,4 +102,6 @@ def validate_raw(raw: Path, modules: list[str], as_of: str) -> dict[str, list[Ch
         except (KeyError, BrokenProcessPool):
             stop()
             outcomes[module] = _validate_raw(str(raw), module, as_of)
+    if worker_rss_mb() > RECYCLE_MB:
+        stop()
     return outcomes
