@@ -6,6 +6,8 @@ a rerun reuses the files already written and only reads what changed.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import hashlib
 import json
@@ -17,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from salestier_pipeline.formulas import neutralise
 from salestier_pipeline.ingest.decode import FileReadError, decode_file
@@ -219,9 +222,20 @@ def pending_bytes(files: list[ClassifiedFile], profiles: dict[str, Profile], raw
     return total
 
 
+def release_memory() -> None:
+    """Hand the memory a file's frames freed back to the system: a pool worker reads many files, and
+    without this each one's peak stays resident (Arrow's mimalloc pool and glibc keep freed pages)."""
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator returns memory its own way
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _ingest_task(task: tuple[ClassifiedFile, Profile, Path, float, IngestLimits]) -> FileResult:
     """One file in a pool worker (a top-level function so it can be sent to another process)."""
-    return ingest_file(*task)
+    try:
+        return ingest_file(*task)
+    finally:
+        release_memory()
 
 
 def ingest_files(files: list[ClassifiedFile], profiles: dict[str, Profile], raw: Path, max_share: float,
