@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 
 QUERY = """
 {
-  workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
+  workspaceOrError { ... on Workspace { locationEntries { loadStatus locationOrLoadError {
     ... on RepositoryLocation { repositories {
       schedules { name scheduleState { status } }
       sensors { name sensorState { status } }
@@ -53,26 +53,20 @@ def test_webserver_and_daemon_run_the_schedule_and_sensor(tmp_path: Path, dbt_ma
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "SALESTIER_HOME": str(tmp_path / "home"),
            "SALESTIER_AUTOMATION": "on", "PYTHONPATH": str(ROOT)}
     port = _free_port()
+    logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("webserver", "daemon")}
     procs = [
         subprocess.Popen([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                         cwd=ROOT, env=env, stdout=logs["webserver"], stderr=subprocess.STDOUT),
         subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                         cwd=ROOT, env=env, stdout=logs["daemon"], stderr=subprocess.STDOUT),
     ]
     try:
-        deadline = time.monotonic() + 240
-        data: dict = {}
-        while time.monotonic() < deadline:
-            try:
-                data = _graphql(port)
-                daemons = {d["daemonType"]: d["healthy"] for d in data["instance"]["daemonHealth"]["allDaemonStatuses"]}
-                if daemons.get("SCHEDULER") and daemons.get("SENSOR"):
-                    break
-            except (OSError, KeyError, TypeError):
-                pass
-            time.sleep(2)
+        data = _wait_until_loaded_and_healthy(port, deadline=time.monotonic() + 420)
         [entry] = data["workspaceOrError"]["locationEntries"]
-        [repo] = entry["locationOrLoadError"]["repositories"]
+        location = entry["locationOrLoadError"] or {}
+        assert "repositories" in location, (
+            f"the code location did not load: {location.get('message')}\n" + _tails(tmp_path))
+        [repo] = location["repositories"]
         schedules = {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]}
         sensors = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
         assert schedules["salestier_nightly_schedule"] == "RUNNING"
@@ -88,3 +82,30 @@ def test_webserver_and_daemon_run_the_schedule_and_sensor(tmp_path: Path, dbt_ma
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for log in logs.values():
+            log.close()
+
+
+def _wait_until_loaded_and_healthy(port: int, deadline: float) -> dict:
+    """Both processes import the definitions on their own; on a busy machine either may take a while.
+    Wait until the location has finished loading (loaded or failed) and both daemons report healthy."""
+    data: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            data = _graphql(port)
+            [entry] = data["workspaceOrError"]["locationEntries"]
+            loaded = entry["loadStatus"] == "LOADED" and entry["locationOrLoadError"] is not None
+            failed = (entry["locationOrLoadError"] or {}).get("message") is not None
+            daemons = {d["daemonType"]: d["healthy"] for d in data["instance"]["daemonHealth"]["allDaemonStatuses"]}
+            if failed or (loaded and daemons.get("SCHEDULER") and daemons.get("SENSOR")):
+                return data
+        except (OSError, KeyError, TypeError, ValueError):
+            pass
+        time.sleep(2)
+    return data
+
+
+def _tails(tmp_path: Path, chars: int = 3000) -> str:
+    """The end of each process's output, so a failure here says why."""
+    return "\n".join(f"--- {log.name} ---\n{log.read_text(errors='replace')[-chars:]}"
+                     for log in sorted(tmp_path.glob("*.log")))
