@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from salestier_pipeline.ingest.csv_fast import parse_plain_csv
 from salestier_pipeline.ingest.records import ParsedText, Reject, TextColumns, cut
 from salestier_pipeline.settings import DEFAULT_LIMITS, MAX_CELL_CHARS_ENV, IngestLimits
 
@@ -43,7 +44,7 @@ def sniff_delimiter(first_line: str) -> str:
 
 def count_lines(text: str) -> int:
     """Physical lines, the way an editor numbers them (a last line without a line end counts)."""
-    breaks = len(_LINE_BREAK.findall(text))
+    breaks = text.count("\r") + text.count("\n") - text.count("\r\n")  # \r\n, \r, \n: one break each
     return breaks + (0 if not text or text.endswith(("\n", "\r")) else 1)
 
 
@@ -76,10 +77,20 @@ def _fields(line: str, sep: str) -> int:
 
 def parse_csv_text(text: str, label: str, limits: IngestLimits = DEFAULT_LIMITS) -> ParsedText:
     """Parse CSV text; rows keep their first physical line, bad records (a cell over limits.max_cell_chars
-    too) become `Reject`s."""
-    lines = _Lines(text)
+    too) become `Reject`s. A plain text takes Arrow's reader (csv_fast.py), anything else the strict one."""
     first = next((ln for ln in _LINE_BREAK.split(text[:65536]) if ln.strip()), "")
     sep = sniff_delimiter(first)
+    physical = count_lines(text)
+    plain = parse_plain_csv(text, sep, physical, limits.max_cell_chars)
+    if plain is not None:
+        return plain
+    return parse_strict_csv(text, label, sep, physical, limits)
+
+
+def parse_strict_csv(text: str, label: str, sep: str, physical: int,
+                     limits: IngestLimits = DEFAULT_LIMITS) -> ParsedText:
+    """The strict parser: every record checked, every physical line accounted for (`physical` of them)."""
+    lines = _Lines(text)
     limit = limits.max_cell_chars
     csv.field_size_limit(limit)
     reader = csv.reader(physical_lines(text), delimiter=sep, strict=True)
@@ -151,7 +162,6 @@ def parse_csv_text(text: str, label: str, limits: IngestLimits = DEFAULT_LIMITS)
             row_lines += 1
     if headers is None or records is None:
         raise CsvError(f"{label}: no header row (empty file)")
-    physical = count_lines(text)
     accounted = header_end + blank + rejected_lines + row_lines
     if accounted != physical:  # the parser lost or invented lines: never load such a file silently
         raise CsvError(f"{label}: {physical} physical lines but the parser accounted for {accounted}; "
