@@ -180,5 +180,7 @@ def infer_dates(text: pd.Series, date_order: str = "YMD", excel: bool = False,
         ok = int(values.notna().sum())
         if best is None or ok > best[0]:
             best = (ok, family, values)
+        if best[0] == len(present):  # every cell read: a later family can only tie, and a tie keeps the first
+            break
     assert best is not None
     return best[2], best[1], best[1]

@@ -45,13 +45,15 @@ def parse_minutes(text: pd.Series, unit: str = "minutes") -> tuple[pd.Series, pd
     present = text.notna()
     plain = pd.to_numeric(text.where(text.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False).astype(bool)),
                           errors="coerce").astype("float64") * UNIT_MINUTES[unit]
-    clock = text.str.extract(_CLOCK)
-    clock_ok = clock["m"].notna()
-    clock_minutes = _number(clock["h"]) * 60 + _number(clock["m"]) + _number(clock["s"]) / 60
-    words = text.str.extract(_WORDS)
-    words_ok = words.notna().any(axis=1) & present & plain.isna() & ~clock_ok
-    word_minutes = _number(words["h"]) * 60 + _number(words["m"]) + _number(words["s"]) / 60
-    minutes = plain.where(plain.notna(), clock_minutes.where(clock_ok))
-    minutes = minutes.where(minutes.notna(), word_minutes.where(words_ok))
+    minutes = plain.copy()
+    rest = text[present & plain.isna()]  # most columns are plain numbers: the patterns only see the others
+    if len(rest):
+        clock = rest.str.extract(_CLOCK)
+        clock_ok = clock["m"].notna()
+        clock_minutes = _number(clock["h"]) * 60 + _number(clock["m"]) + _number(clock["s"]) / 60
+        words = rest.str.extract(_WORDS)
+        words_ok = words.notna().any(axis=1) & ~clock_ok
+        word_minutes = _number(words["h"]) * 60 + _number(words["m"]) + _number(words["s"]) / 60
+        minutes.loc[rest.index] = clock_minutes.where(clock_ok, word_minutes.where(words_ok))
     bad = present & minutes.isna()
     return minutes.round(6), bad.astype(bool)
