@@ -164,3 +164,42 @@ def chain_unchanged(settings: Settings, as_of: str) -> str | None:
             return None
         run_ids.add(value.get("run_id", "?"))
     return ", ".join(sorted(run_ids))
+
+
+def batch_stamp(settings: Settings, batch: Path) -> str:
+    """What a raw batch folder's validation depends on: its Parquet files, the code (suites included) and
+    the settings; not the as-of date (a batch holds the same rows whatever the run's date)."""
+    return _digest(code_stamp(), settings_stamp(settings), tree_stamp(batch, pattern=RAW_PATTERN))
+
+
+@dataclass(frozen=True)
+class ValidatedBatches:
+    """The raw batches of one module that passed its blocking raw checks, each with the stamp it had then.
+
+    A batch is validated once: on the night it arrives (or changes, or the code or settings change), not
+    again every night after. A batch whose blocking check failed is not recorded, so it is validated (and
+    blocks) every night until it is fixed. Deleting `.salestier-stamps/` validates every batch again."""
+
+    settings: Settings
+    module: str
+
+    @property
+    def stamp(self) -> StepStamp:
+        return StepStamp(self.settings.home, f"raw_checks_{self.module}")
+
+    def _known(self) -> dict[str, str]:
+        value = (self.stamp.recorded() or {}).get("result")
+        return value.get("validated", {}) if isinstance(value, dict) else {}
+
+    def pending(self, batches: list[Path]) -> list[Path]:
+        """The batches not validated before in the form they have now."""
+        known = self._known()
+        return [b for b in batches if known.get(self._key(b)) != batch_stamp(self.settings, b)]
+
+    def add(self, batches: list[Path], run_id: str) -> None:
+        known = self._known()
+        known.update({self._key(b): batch_stamp(self.settings, b) for b in batches})
+        self.stamp.record("", "", run_id, {"validated": dict(sorted(known.items()))})
+
+    def _key(self, batch: Path) -> str:
+        return batch.relative_to(self.settings.raw).as_posix()

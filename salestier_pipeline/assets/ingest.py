@@ -1,6 +1,6 @@
 """Ingest assets: classify landing files, then one asset per canonical module."""
 
-import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -20,13 +20,19 @@ from salestier_pipeline.ingest.run import (
 )
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
-from salestier_pipeline.quality.gx_adapter import CheckOutcome, check_specs, failures_text, to_check_results
+from salestier_pipeline.quality.gx_adapter import (
+    CheckOutcome,
+    check_specs,
+    failures_text,
+    to_check_results,
+    unevaluated_outcomes,
+)
 from salestier_pipeline.quality.gx_worker import validate_raw
-from salestier_pipeline.quality.raw_checks import parquet_files
+from salestier_pipeline.quality.raw_checks import batch_dirs, parquet_files
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.schema import ALL_MODULES
 from salestier_pipeline.settings import Settings
-from salestier_pipeline.unchanged import RAW_PATTERN, StepStamp, step_inputs
+from salestier_pipeline.unchanged import ValidatedBatches
 
 INGEST_GROUP = "ingest"
 
@@ -110,7 +116,8 @@ def ingest_raw(context: dg.AssetExecutionContext, salestier: SalesTierResource):
             raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from next(iter(errors.values()))
     failures: list[str] = []
     failed_md: list[str] = []
-    validated = raw_outcomes(settings, [m for m in modules if m not in errors], as_of, context)
+    validated = raw_outcomes(settings, [m for m in modules if m not in errors], as_of, context.run.run_id,
+                             context.log.info)
     for module in modules:
         if module in errors:
             continue
@@ -139,23 +146,28 @@ def ingest_raw(context: dg.AssetExecutionContext, salestier: SalesTierResource):
                          metadata={"failed_checks": dg.MetadataValue.md("\n".join(failed_md))})
 
 
-def raw_outcomes(settings: Settings, modules: list[str], as_of: str,
-                 context: dg.AssetExecutionContext) -> dict[str, list[CheckOutcome]]:
-    """The raw suites' outcomes per module: validated in the GX worker, or, for a module whose raw files,
-    suites, code and settings are all as when it was last validated, the outcomes of that validation
-    (the same rows give the same verdicts; a night with no new export re-reads nothing)."""
-    stamps = {m: StepStamp(settings.home, f"raw_checks_{m}") for m in modules}
-    inputs = {m: step_inputs(settings, as_of, settings.raw / m, pattern=RAW_PATTERN) for m in modules}
-    known = {m: value["result"] for m in modules if (value := stamps[m].unchanged(inputs[m], "")) is not None
-             and isinstance(value.get("result"), list)}
-    outcomes = {m: [CheckOutcome(**o) for o in known[m]] for m in known}
-    if known:
-        context.log.info(f"raw checks of {', '.join(sorted(known))}: same raw files as when last validated, "
-                         "outcomes of that validation repeated")
-    fresh = validate_raw(settings.raw, [m for m in modules if m not in known], as_of)
+def raw_outcomes(settings: Settings, modules: list[str], as_of: str, run_id: str,
+                 log: Callable[[str], object] = print) -> dict[str, list[CheckOutcome]]:
+    """The raw suites' outcomes per module over the export batches not validated before (a new night's
+    batch, a changed one, one that failed a blocking check; every batch after a code or settings change),
+    validated in the GX worker. A module with no such batch passes without GX: its rows were checked on
+    the night they arrived (docs/quality.md)."""
+    ledgers = {m: ValidatedBatches(settings, m) for m in modules}
+    batches = {m: batch_dirs(settings.raw, m, as_of) for m in modules}
+    pending = {m: ledgers[m].pending(batches[m]) for m in modules}
+    due = [m for m in modules if pending[m]]
+    for m in modules:
+        log(f"raw checks of {m}: {len(pending[m])} of {len(batches[m])} export batch(es) up to "
+                         f"{as_of} to validate, the others passed before")
+    fresh = validate_raw(settings.raw, due, as_of, {m: pending[m] for m in due})
     for module, found in fresh.items():
-        stamps[module].record(inputs[module], "", context.run.run_id, [dataclasses.asdict(o) for o in found])
-    return {m: outcomes[m] if m in outcomes else fresh[m] for m in modules}
+        if not any(o.critical and not o.passed for o in found):
+            ledgers[module].add(pending[module], run_id)
+    quiet = {m: unevaluated_outcomes("raw", m, f"no new export batch: all {len(batches[m])} batch(es) up to "
+                                             f"{as_of} passed these checks before" if batches[m]
+                                     else f"no export batch up to {as_of}")
+             for m in modules if m not in fresh}
+    return {m: fresh[m] if m in fresh else quiet[m] for m in modules}
 
 
 @dg.multi_asset(

@@ -14,14 +14,21 @@ def quote_identifier(name: str) -> str:
 
 def relation_fingerprint(con: duckdb.DuckDBPyConnection, relation: str,
                          columns: tuple[str, ...] | None = None) -> tuple[int, str]:
-    """(rows, md5 over the sorted md5 of every row) of table `relation` (e.g. `wh.marts.x`); with `columns`,
-    of those columns in that order (the table's contract). Relational API: no name becomes SQL text."""
+    """(rows, a multiset hash of the rows) of table `relation` (e.g. `wh.marts.x`); with `columns`, of those
+    columns in that order (the table's contract). Relational API: no name becomes SQL text.
+
+    The rows are not sorted nor cast to text: each row's 64-bit DuckDB hash is summed (exactly, as a
+    128-bit integer) and XOR-ed, so the fingerprint is independent of row order and file layout and costs a
+    scan (at 100x the demo 0.04 s for 300 K rows, where md5 over the sorted text of every row took 1.3 s).
+    It proves a copy or a rerun identical, not a defence against a forger; compare fingerprints taken by
+    the same DuckDB version (its hash function may change between releases)."""
     rel = con.table(relation)
     if columns:
         rel = rel.select(*(duckdb.ColumnExpression(c) for c in columns))
-    hashed = rel.set_alias("x").project("md5(cast(x as varchar)) as h")
-    [(count, digest)] = hashed.aggregate("count(*), coalesce(md5(string_agg(h, ',' order by h)), 'empty')").fetchall()
-    return int(count), digest
+    hashed = rel.set_alias("x").project("hash(x) as h")
+    [(count, total, mixed)] = hashed.aggregate(
+        "count(*), coalesce(sum(h::hugeint), 0), coalesce(bit_xor(h), 0)").fetchall()
+    return int(count), f"{int(total):032x}{int(mixed):016x}"
 
 
 def table_fingerprints(db_path: Path) -> dict[str, str]:

@@ -71,6 +71,13 @@ def check_specs(layer: str, name: str, asset_key: dg.AssetKey, prefix: str = "")
     ]
 
 
+def unevaluated_outcomes(layer: str, name: str, observed: str) -> list[CheckOutcome]:
+    """Every check of a suite as passed with nothing to validate (`observed` says why), without GX."""
+    return [CheckOutcome(e["meta"]["check"], True, e.get("severity", "critical") == "critical",
+                         e["meta"].get("description", ""), e["type"], observed=observed)
+            for e in load_suite_json(layer, name)["expectations"]]
+
+
 @cache
 def gx_context():
     import great_expectations as gx

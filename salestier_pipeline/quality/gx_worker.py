@@ -40,11 +40,12 @@ def _warm() -> None:
     gx_context()
 
 
-def _validate_raw(raw: str, module: str, as_of: str) -> list[CheckOutcome]:
+def _validate_raw(raw: str, module: str, as_of: str, batches: list[str] | None = None) -> list[CheckOutcome]:
     from salestier_pipeline.quality.gx_adapter import validate_frame
     from salestier_pipeline.quality.raw_checks import raw_check_frame
 
-    return validate_frame(raw_check_frame(Path(raw), module, as_of), "raw", module)
+    frame = raw_check_frame(Path(raw), module, as_of, None if batches is None else [Path(b) for b in batches])
+    return validate_frame(frame, "raw", module)
 
 
 def _own_rss_mb() -> int:
@@ -84,14 +85,17 @@ def stop() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def validate_raw(raw: Path, modules: list[str], as_of: str) -> dict[str, list[CheckOutcome]]:
-    """The raw suite of each module over every batch <= as_of, validated in the worker.
+def validate_raw(raw: Path, modules: list[str], as_of: str,
+                 batches: dict[str, list[Path]] | None = None) -> dict[str, list[CheckOutcome]]:
+    """The raw suite of each module over every batch <= as_of (or the module's `batches` folders only),
+    validated in the worker.
 
     A worker that died (killed, out of memory) is not a data problem: those modules are validated again
     in this process, so the outcomes never depend on where they ran."""
+    chosen = {m: [str(b) for b in found] for m, found in (batches or {}).items()}
     try:
         futures: dict[str, Future[list[CheckOutcome]]] = {
-            m: start().submit(_validate_raw, str(raw), m, as_of) for m in modules}
+            m: start().submit(_validate_raw, str(raw), m, as_of, chosen.get(m)) for m in modules}
     except BrokenProcessPool:
         stop()
         futures = {}
@@ -101,7 +105,7 @@ def validate_raw(raw: Path, modules: list[str], as_of: str) -> dict[str, list[Ch
             outcomes[module] = futures[module].result()
         except (KeyError, BrokenProcessPool):
             stop()
-            outcomes[module] = _validate_raw(str(raw), module, as_of)
+            outcomes[module] = _validate_raw(str(raw), module, as_of, chosen.get(module))
     if worker_rss_mb() > RECYCLE_MB:
         stop()
     return outcomes

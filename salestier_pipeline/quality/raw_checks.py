@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from salestier_pipeline.ingest.layout import RawLayout
 from salestier_pipeline.quality.gx_adapter import load_suite_json
 from salestier_pipeline.schema import module_columns
 
@@ -44,24 +45,34 @@ def parquet_files(folder: Path, pattern: str = "**/*.parquet") -> list[str]:
     return files
 
 
-def raw_check_frame(raw: Path, module: str, as_of: str) -> pd.DataFrame:
-    """Rows of every batch <= as_of with the columns the raw suite of `module` reads."""
+def batch_dirs(raw: Path, module: str, as_of: str) -> list[Path]:
+    """The module's export batches up to `as_of`: one folder per source and export date (ingest/layout.py)."""
+    return sorted(p for p in RawLayout(raw).module_dir(module).glob("source=*/export_date=*")
+                  if p.is_dir() and p.name.partition("=")[2] <= as_of)
+
+
+def raw_check_frame(raw: Path, module: str, as_of: str, batches: list[Path] | None = None) -> pd.DataFrame:
+    """Rows of every batch <= as_of with the columns the raw suite of `module` reads; with `batches`, only
+    the rows of those batch folders (the record growth is still counted over every batch <= as_of)."""
     cols = suite_columns(module)
     derived = []
     if module in DATED:
         derived.append(f"date_diff('day', r.export_date::date, r.{DATED[module]}::date) as _days_after_export")
     base = ["r.source_system", "r.export_date", "r.source_record_id", "r.source_file", "r.source_line"]
     select = ", ".join(base + [f"r.{c}" for c in cols] + derived)
+    files = parquet_files(raw / module)
+    wanted = {str(b) for b in batches} if batches is not None else None
+    selected = files if wanted is None else [f for f in files if str(Path(f).parent) in wanted]
     con = duckdb.connect()
     try:
         con.execute(
             f"""
             create temp table rows as
-            select {select}
-            from read_parquet($files, union_by_name = true, hive_partitioning = false) as r
+            select {select}, r.filename in $selected as _selected
+            from read_parquet($files, union_by_name = true, hive_partitioning = false, filename = true) as r
             where r.export_date <= $as_of::date
             """,  # noqa: S608 - select holds only canonical column names (schema/canonical.yml), no value
-            {"files": parquet_files(raw / module), "as_of": as_of},
+            {"files": files, "selected": selected or [""], "as_of": as_of},
         )
         # distinct records up to the latest export vs up to the one before, per source
         table = con.sql("""
@@ -80,8 +91,9 @@ def raw_check_frame(raw: Path, module: str, as_of: str) -> pd.DataFrame:
                 from rows as r join exports as e using (source_system)
                 group by e.source_system
             )
-            select rows.*, growth._record_growth
+            select rows.* exclude (_selected), growth._record_growth
             from rows left join growth using (source_system)
+            where rows._selected
         """).to_arrow_table()
     finally:
         con.close()

@@ -1,5 +1,5 @@
 """The copy into serving is checked in SQL: every published table of the candidate file has the rows of its
-mart in the warehouse, no more, no fewer, the same bytes (row counts and content fingerprints).
+mart in the warehouse, no more, no fewer, the same rows (row counts and content fingerprints).
 
 What the rows must satisfy is dbt's job (tests and enforced contracts on the marts, run before this);
 this check only proves the copy is whole, so no table is reloaded into pandas.
