@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
 import pandas as pd
 
 from salestier_pipeline.ingest.decode import DecodedFile
@@ -108,11 +109,15 @@ def derive_ids(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
 
     parts = pd.DataFrame({f"k{i}": norm(c) for i, c in enumerate(key)}, index=frame.index)
     empty = parts.isna().all(axis=1).to_numpy()
-    joined = " || chr(31) || ".join(f"coalesce(k{i}, '')" for i in range(len(key)))
+    # md5 of the parts joined by chr(31), empty parts as '': expressions of the relational API, no SQL text
+    joined = duckdb.FunctionExpression("concat_ws", duckdb.ConstantExpression("\x1f"), *(
+        duckdb.CoalesceOperator(duckdb.ColumnExpression(f"k{i}"), duckdb.ConstantExpression(""))
+        for i in range(len(key))))
+    digest = duckdb.FunctionExpression("substr", duckdb.FunctionExpression("md5", joined),
+                                       duckdb.ConstantExpression(1), duckdb.ConstantExpression(20))
+    hashed = duckdb.FunctionExpression("concat", duckdb.ConstantExpression("nk-"), digest).alias("h")
     with cursor() as con:
-        con.register("parts", parts.reset_index(drop=True))
-        # k0..kN are the code's own column names: nothing from the file is in the SQL text
-        ids = con.execute(f"select 'nk-' || substr(md5({joined}), 1, 20) as h from parts").df()["h"]  # noqa: S608
+        ids = con.from_df(parts.reset_index(drop=True)).select(hashed).df()["h"]
     ids.index = frame.index
     return ids.astype("string").mask(empty)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -37,12 +38,10 @@ def write_parquet(frame: pd.DataFrame, types: dict[str, str], path: Path) -> Pat
     for column in frame.columns:
         if frame[column].isna().all():
             frame[column] = frame[column].astype("object")
-    select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in types.items())
+    casts = [duckdb.ColumnExpression(c).cast(duckdb.sqltype(t)).alias(c) for c, t in types.items()]
     with cursor() as con:
-        con.register("frame", frame)
-        # the path goes to the relational API as a value, never into SQL text; the select holds only
-        # the code's own column names and types
-        con.sql(f"SELECT {select} FROM frame").write_parquet(str(tmp), compression="zstd")  # noqa: S608
+        # relational API: the path is a value and the columns are expressions, never SQL text
+        con.from_df(frame).select(*casts).write_parquet(str(tmp), compression="zstd")
     os.replace(tmp, path)
     return path
 
