@@ -159,7 +159,7 @@ def raw_outcomes(settings: Settings, modules: list[str], as_of: str, run_id: str
     for m in modules:
         log(f"raw checks of {m}: {len(pending[m])} of {len(batches[m])} export batch(es) up to "
                          f"{as_of} to validate, the others passed before")
-    fresh = validate_raw(settings.raw, due, as_of, {m: pending[m] for m in due})
+    fresh = validate_raw(settings.raw, due, as_of, {m: pending[m] for m in due})  # none due: stops the worker
     for module, found in fresh.items():
         if not any(o.critical and not o.passed for o in found):
             ledgers[module].add(pending[module], run_id)
