@@ -178,7 +178,9 @@ class ValidatedBatches:
 
     A batch is validated once: on the night it arrives (or changes, or the code or settings change), not
     again every night after. A batch whose blocking check failed is not recorded, so it is validated (and
-    blocks) every night until it is fixed. Deleting `.salestier-stamps/` validates every batch again."""
+    blocks) every night until it is fixed. The outcomes of the last validation are kept with the night
+    they belong to (the as-of date and every batch's stamp), so a rerun of that same night repeats them,
+    warnings included. Deleting `.salestier-stamps/` validates every batch again."""
 
     settings: Settings
     module: str
@@ -187,19 +189,33 @@ class ValidatedBatches:
     def stamp(self) -> StepStamp:
         return StepStamp(self.settings.home, f"raw_checks_{self.module}")
 
-    def _known(self) -> dict[str, str]:
+    def _result(self) -> dict:
         value = (self.stamp.recorded() or {}).get("result")
-        return value.get("validated", {}) if isinstance(value, dict) else {}
+        return value if isinstance(value, dict) else {}
+
+    def _known(self) -> dict[str, str]:
+        return self._result().get("validated", {})
+
+    def night(self, as_of: str, batches: list[Path]) -> str:
+        """What a night's raw checks of the module saw: the as-of date and every batch as it is now."""
+        return _digest(as_of, *(f"{self._key(b)}={batch_stamp(self.settings, b)}" for b in batches))
+
+    def repeated(self, night: str) -> list | None:
+        """The outcomes of the last validation when it was of this very night (a rerun), else None."""
+        last = self._result().get("last")
+        return last["outcomes"] if isinstance(last, dict) and last.get("night") == night else None
 
     def pending(self, batches: list[Path]) -> list[Path]:
         """The batches not validated before in the form they have now."""
         known = self._known()
         return [b for b in batches if known.get(self._key(b)) != batch_stamp(self.settings, b)]
 
-    def add(self, batches: list[Path], run_id: str) -> None:
+    def add(self, batches: list[Path], run_id: str, night: str = "", outcomes: list | None = None) -> None:
+        """Record `batches` as passed, with the night's outcomes (JSON) that a rerun of it repeats."""
         known = self._known()
         known.update({self._key(b): batch_stamp(self.settings, b) for b in batches})
-        self.stamp.record("", "", run_id, {"validated": dict(sorted(known.items()))})
+        self.stamp.record("", "", run_id, {"validated": dict(sorted(known.items())),
+                                           "last": {"night": night, "outcomes": outcomes or []}})
 
     def _key(self, batch: Path) -> str:
         return batch.relative_to(self.settings.raw).as_posix()

@@ -93,30 +93,38 @@ def test_the_new_batch_alone_gives_the_verdicts_it_has_in_the_whole_module(setti
 
 def test_a_night_validates_only_new_batches_and_a_failed_one_again(settings: Settings) -> None:
     """raw_outcomes as the ingest step runs it (GX in its worker): the first night validates every batch; a
-    batch that fails a blocking check is validated (and fails) every night until it is fixed; a night with
-    nothing new passes without validating; a new batch is validated alone."""
+    batch that fails a blocking check is validated (and fails) every night until it is fixed; a rerun of a
+    night repeats its outcomes; a new night with nothing new passes without validating; a new batch is
+    validated alone."""
     from salestier_pipeline.assets.ingest import raw_outcomes
     from salestier_pipeline.quality import gx_worker
 
     said: list[str] = []
+
+    def night(as_of: str, run: str) -> dict:
+        return {o.check: o for o in raw_outcomes(settings, [MODULE], as_of, run, said.append)[MODULE]}
+
     latest = [b for b in batch_dirs(settings.raw, MODULE, LATEST) if b.name == f"export_date={LATEST}"]
     twice = latest[0] / "twice.parquet"
     shutil.copy(next(latest[0].glob("*.parquet")), twice)
     try:
-        for night in (1, 2):  # the duplicated export blocks both nights
-            checks = {o.check: o for o in raw_outcomes(settings, [MODULE], LATEST, f"run-{night}", said.append)[MODULE]}
+        for run in ("run-1", "run-2"):  # the duplicated export blocks both nights
+            checks = night(LATEST, run)
             assert not checks["ids_unique_per_export"].passed and checks["ids_unique_per_export"].critical
-            assert said[-1] == f"raw checks of {MODULE}: 3 of 3 export batch(es) up to {LATEST} to validate, " \
-                               "the others passed before"
+            assert said[-1] == f"raw checks of {MODULE}: 3 of 3 export batch(es) up to {LATEST} new or changed, " \
+                               "the rest passed before"
         twice.unlink()  # fixed: validated again, passes, and is recorded
-        checks = {o.check: o for o in raw_outcomes(settings, [MODULE], LATEST, "run-3", said.append)[MODULE]}
-        assert all(o.passed for o in checks.values()) and said[-1].startswith(f"raw checks of {MODULE}: 3 of 3")
-        checks = {o.check: o for o in raw_outcomes(settings, [MODULE], LATEST, "run-4", said.append)[MODULE]}
-        assert said[-1].startswith(f"raw checks of {MODULE}: 0 of 3")
-        assert all(o.passed and o.observed == f"no new export batch: all 3 batch(es) up to {LATEST} passed these "
-                   "checks before" for o in checks.values())
-        assert set(checks) == {"ids_unique_per_export", "dates_not_after_export", "probability_0_100",
-                               "record_count_band"}
+        fixed = night(LATEST, "run-3")
+        assert all(o.passed for o in fixed.values()) and said[-1].startswith(f"raw checks of {MODULE}: 3 of 3")
+        assert all(o.observed != "not evaluated" and "no new export" not in str(o.observed) for o in fixed.values())
+        rerun = night(LATEST, "run-4")  # the same night again: nothing validated, the same outcomes
+        assert said[-1].startswith(f"raw checks of {MODULE}: 0 of 3") and rerun == fixed
+        quiet = night("2024-07-16", "run-5")  # the next night, no new batch of this module
+        assert said[-1].startswith(f"raw checks of {MODULE}: 0 of 3 export batch(es) up to 2024-07-16")
+        assert all(o.passed and o.observed == "no new export batch: all 3 batch(es) up to 2024-07-16 passed these "
+                   "checks before" for o in quiet.values())
+        assert set(quiet) == set(fixed) == {"ids_unique_per_export", "dates_not_after_export", "probability_0_100",
+                                            "record_count_band"}
         # the next day's export: that batch alone
         new = latest[0].parent / "export_date=2024-07-16"
         shutil.copytree(latest[0], new)
@@ -124,7 +132,7 @@ def test_a_night_validates_only_new_batches_and_a_failed_one_again(settings: Set
             frame = pd.read_parquet(file)
             frame["export_date"] = pd.Timestamp("2024-07-16").date()
             frame.to_parquet(file, index=False)
-        raw_outcomes(settings, [MODULE], "2024-07-16", "run-5", said.append)
+        night("2024-07-16", "run-6")
         assert said[-1].startswith(f"raw checks of {MODULE}: 1 of 4 export batch(es) up to 2024-07-16")
     finally:
         gx_worker.stop()

@@ -1,5 +1,6 @@
 """Ingest assets: classify landing files, then one asset per canonical module."""
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,24 +151,32 @@ def raw_outcomes(settings: Settings, modules: list[str], as_of: str, run_id: str
                  log: Callable[[str], object] = print) -> dict[str, list[CheckOutcome]]:
     """The raw suites' outcomes per module over the export batches not validated before (a new night's
     batch, a changed one, one that failed a blocking check; every batch after a code or settings change),
-    validated in the GX worker. A module with no such batch passes without GX: its rows were checked on
-    the night they arrived (docs/quality.md)."""
+    validated in the GX worker. A rerun of a night repeats that night's outcomes; a module with no new
+    batch on a new night passes without GX: its rows were checked on the night they arrived
+    (docs/quality.md)."""
     ledgers = {m: ValidatedBatches(settings, m) for m in modules}
     batches = {m: batch_dirs(settings.raw, m, as_of) for m in modules}
+    nights = {m: ledgers[m].night(as_of, batches[m]) for m in modules}
     pending = {m: ledgers[m].pending(batches[m]) for m in modules}
     due = [m for m in modules if pending[m]]
     for m in modules:
-        log(f"raw checks of {m}: {len(pending[m])} of {len(batches[m])} export batch(es) up to "
-                         f"{as_of} to validate, the others passed before")
+        log(f"raw checks of {m}: {len(pending[m])} of {len(batches[m])} export batch(es) up to {as_of} new or "
+            "changed, the rest passed before")
     fresh = validate_raw(settings.raw, due, as_of, {m: pending[m] for m in due})  # none due: stops the worker
     for module, found in fresh.items():
         if not any(o.critical and not o.passed for o in found):
-            ledgers[module].add(pending[module], run_id)
-    quiet = {m: unevaluated_outcomes("raw", m, f"no new export batch: all {len(batches[m])} batch(es) up to "
-                                             f"{as_of} passed these checks before" if batches[m]
-                                     else f"no export batch up to {as_of}")
-             for m in modules if m not in fresh}
-    return {m: fresh[m] if m in fresh else quiet[m] for m in modules}
+            ledgers[module].add(pending[module], run_id, nights[module], [dataclasses.asdict(o) for o in found])
+    outcomes: dict[str, list[CheckOutcome]] = {}
+    for m in modules:
+        if m in fresh:
+            outcomes[m] = fresh[m]
+        elif (again := ledgers[m].repeated(nights[m])) is not None:
+            outcomes[m] = [CheckOutcome(**o) for o in again]
+        else:
+            outcomes[m] = unevaluated_outcomes("raw", m, f"no new export batch: all {len(batches[m])} batch(es) "
+                                               f"up to {as_of} passed these checks before" if batches[m]
+                                               else f"no export batch up to {as_of}")
+    return outcomes
 
 
 @dg.multi_asset(
