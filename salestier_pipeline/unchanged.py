@@ -196,24 +196,29 @@ class ValidatedBatches:
     def _known(self) -> dict[str, str]:
         return self._result().get("validated", {})
 
-    def night(self, as_of: str, batches: list[Path]) -> str:
+    def stamps(self, batches: list[Path]) -> dict[str, str]:
+        """Each batch's stamp now, by its folder relative to the raw layer (computed once per night)."""
+        return {self._key(b): batch_stamp(self.settings, b) for b in batches}
+
+    def night(self, as_of: str, stamps: dict[str, str]) -> str:
         """What a night's raw checks of the module saw: the as-of date and every batch as it is now."""
-        return _digest(as_of, *(f"{self._key(b)}={batch_stamp(self.settings, b)}" for b in batches))
+        return _digest(as_of, *(f"{key}={stamp}" for key, stamp in stamps.items()))
 
     def repeated(self, night: str) -> list | None:
         """The outcomes of the last validation when it was of this very night (a rerun), else None."""
         last = self._result().get("last")
         return last["outcomes"] if isinstance(last, dict) and last.get("night") == night else None
 
-    def pending(self, batches: list[Path]) -> list[Path]:
-        """The batches not validated before in the form they have now."""
+    def pending(self, batches: list[Path], stamps: dict[str, str]) -> list[Path]:
+        """The batches not validated before in the form they have now (`stamps`: from stamps())."""
         known = self._known()
-        return [b for b in batches if known.get(self._key(b)) != batch_stamp(self.settings, b)]
+        return [b for b in batches if known.get(self._key(b)) != stamps[self._key(b)]]
 
-    def add(self, batches: list[Path], run_id: str, night: str = "", outcomes: list | None = None) -> None:
+    def add(self, batches: list[Path], stamps: dict[str, str], run_id: str, night: str = "",
+            outcomes: list | None = None) -> None:
         """Record `batches` as passed, with the night's outcomes (JSON) that a rerun of it repeats."""
         known = self._known()
-        known.update({self._key(b): batch_stamp(self.settings, b) for b in batches})
+        known.update({self._key(b): stamps[self._key(b)] for b in batches})
         self.stamp.record("", "", run_id, {"validated": dict(sorted(known.items())),
                                            "last": {"night": night, "outcomes": outcomes or []}})
 

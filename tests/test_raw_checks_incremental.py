@@ -57,19 +57,20 @@ def test_a_batch_alone_has_its_rows_with_the_growth_of_every_batch(settings: Set
 def test_a_batch_is_validated_until_it_passed_and_again_when_it_changes(settings: Settings) -> None:
     ledger = ValidatedBatches(settings, MODULE)
     batches = batch_dirs(settings.raw, MODULE, LATEST)
-    assert ledger.pending(batches) == batches  # nothing validated yet
+    stamps = ledger.stamps(batches)
+    assert ledger.pending(batches, stamps) == batches  # nothing validated yet
     first = [b for b in batches if b.name == "export_date=2024-06-30"]
-    ledger.add(first, "run-1")
-    assert ledger.pending(batches) == [b for b in batches if b not in first]
-    ledger.add(batches, "run-2")
-    assert ledger.pending(batches) == []
+    ledger.add(first, stamps, "run-1")
+    assert ledger.pending(batches, ledger.stamps(batches)) == [b for b in batches if b not in first]
+    ledger.add(batches, stamps, "run-2")
+    assert ledger.pending(batches, ledger.stamps(batches)) == []
     # a batch that got another file (a second export file of that day) is validated again, alone
     existing = next(first[0].glob("*.parquet"))
     shutil.copy(existing, existing.with_name("second-file.parquet"))
-    assert ledger.pending(batches) == [first[0]]
+    assert ledger.pending(batches, ledger.stamps(batches)) == [first[0]]
     # other settings: every batch again
-    assert ValidatedBatches(Settings(home=settings.home, max_quarantine_share=0.5), MODULE).pending(batches) \
-        == batches
+    other = ValidatedBatches(Settings(home=settings.home, max_quarantine_share=0.5), MODULE)
+    assert other.pending(batches, other.stamps(batches)) == batches
 
 
 def test_the_new_batch_alone_gives_the_verdicts_it_has_in_the_whole_module(settings: Settings) -> None:

@@ -156,8 +156,9 @@ def raw_outcomes(settings: Settings, modules: list[str], as_of: str, run_id: str
     (docs/quality.md)."""
     ledgers = {m: ValidatedBatches(settings, m) for m in modules}
     batches = {m: batch_dirs(settings.raw, m, as_of) for m in modules}
-    nights = {m: ledgers[m].night(as_of, batches[m]) for m in modules}
-    pending = {m: ledgers[m].pending(batches[m]) for m in modules}
+    stamps = {m: ledgers[m].stamps(batches[m]) for m in modules}
+    nights = {m: ledgers[m].night(as_of, stamps[m]) for m in modules}
+    pending = {m: ledgers[m].pending(batches[m], stamps[m]) for m in modules}
     due = [m for m in modules if pending[m]]
     for m in modules:
         log(f"raw checks of {m}: {len(pending[m])} of {len(batches[m])} export batch(es) up to {as_of} new or "
@@ -165,7 +166,8 @@ def raw_outcomes(settings: Settings, modules: list[str], as_of: str, run_id: str
     fresh = validate_raw(settings.raw, due, as_of, {m: pending[m] for m in due})  # none due: stops the worker
     for module, found in fresh.items():
         if not any(o.critical and not o.passed for o in found):
-            ledgers[module].add(pending[module], run_id, nights[module], [dataclasses.asdict(o) for o in found])
+            ledgers[module].add(pending[module], stamps[module], run_id, nights[module],
+                                [dataclasses.asdict(o) for o in found])
     outcomes: dict[str, list[CheckOutcome]] = {}
     for m in modules:
         if m in fresh:

@@ -55,10 +55,15 @@ def load_suite_json(layer: str, name: str) -> dict:
     return json.loads(suite_path(layer, name).read_text(encoding="utf-8"))
 
 
+def is_critical(expectation: dict) -> bool:
+    """A suite entry's severity: `critical` (the default) blocks, anything else warns."""
+    return expectation.get("severity", "critical") == "critical"
+
+
 def check_names(layer: str, name: str) -> list[tuple[str, str, bool]]:
     """(check name, description, critical) for each expectation of a suite."""
     return [
-        (e["meta"]["check"], e["meta"].get("description", ""), e.get("severity", "critical") == "critical")
+        (e["meta"]["check"], e["meta"].get("description", ""), is_critical(e))
         for e in load_suite_json(layer, name)["expectations"]
     ]
 
@@ -73,7 +78,7 @@ def check_specs(layer: str, name: str, asset_key: dg.AssetKey, prefix: str = "")
 
 def unevaluated_outcomes(layer: str, name: str, observed: str) -> list[CheckOutcome]:
     """Every check of a suite as passed with nothing to validate (`observed` says why), without GX."""
-    return [CheckOutcome(e["meta"]["check"], True, e.get("severity", "critical") == "critical",
+    return [CheckOutcome(e["meta"]["check"], True, is_critical(e),
                          e["meta"].get("description", ""), e["type"], observed=observed)
             for e in load_suite_json(layer, name)["expectations"]]
 
@@ -130,7 +135,7 @@ def validate_frame(
     for item in spec["expectations"]:
         check = item["meta"]["check"]
         kwargs = {**item["kwargs"], **runtime_kwargs.get(check, {})}
-        critical = item.get("severity", "critical") == "critical"
+        critical = is_critical(item)
         description = item["meta"].get("description", "")
         column = kwargs.get("column")
         if column is not None and column not in frame.columns:
