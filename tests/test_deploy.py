@@ -52,6 +52,10 @@ def test_webserver_and_daemon_run_the_schedule_and_sensor(tmp_path: Path, dbt_ma
     shutil.copy(ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "SALESTIER_HOME": str(tmp_path / "home"),
            "SALESTIER_AUTOMATION": "on", "PYTHONPATH": str(ROOT)}
+    # the documented first step: create the instance storage once, before two processes would race to
+    # create it (both stamping alembic_version gave "more than one head" on a fresh home in CI)
+    subprocess.run([str(BIN / "dagster"), "instance", "migrate"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
     port = _free_port()
     logs = {name: (tmp_path / f"{name}.log").open("w") for name in ("webserver", "daemon")}
     procs = [
