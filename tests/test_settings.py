@@ -124,8 +124,8 @@ def test_defaults_when_nothing_is_set() -> None:
     assert (settings.as_of, settings.max_quarantine_share, settings.timezone, settings.partition_start,
             settings.reporting_currency, settings.automation) == (None, 0.2, "UTC", "2010-01-01", "USD", False)
     assert (settings.min_free_mb, settings.dbt_keep_targets, settings.dbt_threads, settings.duckdb_threads,
-            settings.sensor_settle_seconds) == (200.0, 2, 4, 4, 120.0)
-    assert settings.ingest_workers == min(4, os.cpu_count() or 1)
+            settings.sensor_settle_seconds) == (200.0, 2, 4, len(os.sched_getaffinity(0)), 120.0)
+    assert settings.ingest_workers == min(4, len(os.sched_getaffinity(0)))
     assert settings.limits == IngestLimits(max_cells=10_000_000, max_bytes=300 * 1024 * 1024,
                                            max_cell_chars=1_048_576, max_magnitude=1e15, write_settle_seconds=120.0)
     assert settings.postgres == PostgresTarget(None, "salestier") and settings.alerts == AlertChannels(None, None)
