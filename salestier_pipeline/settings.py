@@ -60,8 +60,8 @@ def default_duckdb_threads() -> int:
 
 
 def default_duckdb_memory_mb(machine_mb: int | None = None) -> int:
-    """What dbt's DuckDB may use: a sixteenth of the machine, from 256 MB to 1 GB. A night at 100x
-    the demo then stays within 1.5 GB for the whole process tree; DuckDB spills the rest to disk."""
+    """What dbt's DuckDB may use, and what the files ingest reads at once may take together: a sixteenth of
+    the machine, from 256 MB to 1 GB (DuckDB spills the rest to disk; ingest reads the rest later)."""
     return max(256, min(1024, (machine_mb if machine_mb is not None else machine_memory_mb()) // 16))
 
 
@@ -138,6 +138,7 @@ class Settings:
     duckdb_threads: int = field(default_factory=default_duckdb_threads)
     duckdb_memory_mb: int = field(default_factory=default_duckdb_memory_mb)  # dbt's DuckDB memory_limit
     ingest_workers: int = field(default_factory=lambda: min(4, machine_cpus()))  # processes reading files
+    ingest_memory_mb: int = field(default_factory=default_duckdb_memory_mb)  # files read at once stay within it
     sensor_settle_seconds: float = 120.0  # a batch without a marker is complete after this long unchanged
     limits: IngestLimits = field(default_factory=IngestLimits)
     postgres: PostgresTarget = field(default_factory=PostgresTarget)
@@ -364,6 +365,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         duckdb_threads=read.whole("SALESTIER_DUCKDB_THREADS", default_duckdb_threads()),
         duckdb_memory_mb=read.whole(DUCKDB_MEMORY_ENV, default_duckdb_memory_mb(), low=64),
         ingest_workers=read.whole("SALESTIER_INGEST_WORKERS", min(4, machine_cpus())),
+        ingest_memory_mb=read.whole("SALESTIER_INGEST_MEMORY_MB", default_duckdb_memory_mb(), low=64),
         sensor_settle_seconds=read.number(SENSOR_SETTLE_ENV, 120.0),
         limits=_limits(read),
         postgres=PostgresTarget(env.get(PG_DSN_ENV) or None, read.text(PG_SCHEMA_ENV) or DEFAULT_PG_SCHEMA),

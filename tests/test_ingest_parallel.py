@@ -10,7 +10,7 @@ import pytest
 from salestier_pipeline.demo.generate import generate_demo
 from salestier_pipeline.ingest import run as ingest_run
 from salestier_pipeline.ingest.manifest import build_manifest
-from salestier_pipeline.ingest.run import ingest_modules, module_error, pending_bytes
+from salestier_pipeline.ingest.run import admit, ingest_modules, memory_estimate, module_error, pending_bytes
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.schema import ALL_MODULES
 
@@ -46,6 +46,8 @@ def test_a_pool_of_workers_writes_the_same_raw_rows(landing: Path, tmp_path: Pat
     one = ingest_modules(modules, manifest, profiles, tmp_path / "one", AS_OF, 0.2, workers=1)
     monkeypatch.setattr(ingest_run, "PARALLEL_MIN_BYTES", 0)  # the demo is small: make the pool start anyway
     pool = ingest_modules(modules, manifest, profiles, tmp_path / "pool", AS_OF, 0.2, workers=2)
+    # a memory budget smaller than any file: the pool reads one file at a time, and still everything
+    alone = ingest_modules(modules, manifest, profiles, tmp_path / "alone", AS_OF, 0.2, workers=2, memory_mb=0)
 
     assert {m: [(r.source_file, r.rows_read, r.rows_loaded, r.rows_quarantined, r.status) for r in rs]
             for m, rs in one.items()} == \
@@ -53,7 +55,8 @@ def test_a_pool_of_workers_writes_the_same_raw_rows(landing: Path, tmp_path: Pat
             for m, rs in pool.items()}
     assert all(module_error(m, rs) is None for m, rs in pool.items())
     assert sum(r.rows_loaded for rs in pool.values() for r in rs) > 500
-    assert _raw_rows(tmp_path / "one") == _raw_rows(tmp_path / "pool")
+    assert _raw_rows(tmp_path / "one") == _raw_rows(tmp_path / "pool") == _raw_rows(tmp_path / "alone")
+    assert [r.rows_loaded for rs in alone.values() for r in rs] == [r.rows_loaded for rs in one.values() for r in rs]
     # the second run reads nothing: every file is already in the raw layer
     assert pending_bytes(manifest, profiles, tmp_path / "pool") == 0
 
@@ -75,3 +78,20 @@ def test_a_failed_file_is_reported_per_module_without_stopping_the_others(tmp_pa
     assert error is not None and "1 file(s) of module 'opportunities' failed" in str(error)
     assert "zoho/2026-11-20/Deals.csv" in str(error)
     assert module_error("accounts", results["accounts"]) is None
+
+
+def test_files_read_at_once_stay_within_the_memory_budget(tmp_path: Path) -> None:
+    """Biggest first; a file joins the running ones only while their estimates fit; one alone always starts."""
+    estimates = {0: 900, 1: 700, 2: 500, 3: 400, 4: 100}
+    waiting = [0, 1, 2, 3, 4]
+    assert admit(waiting, estimates, set(), slots=2, budget=1000) == [0, 4]  # 700, 500, 400 do not fit beside 900
+    assert admit([1, 2, 3, 4], estimates, {0}, slots=2, budget=1000) == [4]
+    assert admit([1, 2, 3], estimates, set(), slots=2, budget=1000) == [1]  # 700 + 500 > 1000, 700 + 400 > 1000
+    assert admit([2, 3], estimates, set(), slots=2, budget=1000) == [2, 3]
+    assert admit([2, 3], estimates, set(), slots=1, budget=1000) == [2]  # one worker: one file
+    assert admit([0], estimates, set(), slots=2, budget=10) == [0]  # larger than the budget: read alone
+    assert admit([0], estimates, {4}, slots=2, budget=10) == []  # ... once nothing else runs
+    csv, xlsx = tmp_path / "a.csv", tmp_path / "b.XLSX"
+    csv.write_bytes(b"x" * 1000)
+    xlsx.write_bytes(b"x" * 1000)
+    assert (memory_estimate(csv), memory_estimate(xlsx)) == (8000, 64000)

@@ -56,6 +56,7 @@ EVERY_OPTION = {
     "SALESTIER_DUCKDB_THREADS": "1",
     "SALESTIER_DUCKDB_MEMORY_MB": "300",
     "SALESTIER_INGEST_WORKERS": "3",
+    "SALESTIER_INGEST_MEMORY_MB": "700",
     "SALESTIER_PG_DSN": f"postgresql://salestier:{PASSWORD}@db.example/sales",
     "SALESTIER_PG_SCHEMA": "bi",
     "SALESTIER_ALERT_WEBHOOK_URL": f"https://hooks.example.com/services/{TOKEN}",
@@ -99,7 +100,7 @@ def test_every_option_comes_from_the_given_mapping(other_process_env: None) -> N
         home=Path("/srv/st-home"), as_of="2026-11-27", max_quarantine_share=0.35, timezone="Asia/Shanghai",
         partition_start="2020-01-01", reporting_currency="CNY", landing_dir=Path("/mnt/exports"),
         dagster_dir=Path("/srv/dagster"), automation=True, min_free_mb=50.0, dbt_keep_targets=5, dbt_threads=2,
-        duckdb_threads=1, duckdb_memory_mb=300, ingest_workers=3, sensor_settle_seconds=45.5,
+        duckdb_threads=1, duckdb_memory_mb=300, ingest_workers=3, ingest_memory_mb=700, sensor_settle_seconds=45.5,
         limits=IngestLimits(max_cells=1000, max_bytes=2048, max_cell_chars=5000, max_magnitude=1e9,
                             write_settle_seconds=0.0),
         postgres=PostgresTarget(EVERY_OPTION["SALESTIER_PG_DSN"], "bi"),
@@ -256,7 +257,7 @@ def test_the_operations_table_lists_every_variable_load_settings_reads() -> None
     smtp = Recording({"SALESTIER_ALERT_SMTP_HOST": "mail", "SALESTIER_ALERT_SMTP_TO": "ops@x"})
     load_settings(smtp)
     read = env.read | smtp.read
-    assert len(read) == len(EVERY_OPTION) == 31
+    assert len(read) == len(EVERY_OPTION) == 32
     assert read == set(EVERY_OPTION)
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     table = text[text.index("## Settings"):].split("\n\n## ", 1)[0]
