@@ -114,3 +114,17 @@ def test_every_csv_of_the_demo_and_the_real_sample_reads_the_same_either_way(dem
             fast += 1
             _same(plain, strict)
     assert fast >= len(files) * 0.8, f"only {fast} of {len(files)} files took the fast path"
+
+
+def test_a_low_cell_limit_does_not_leak_into_other_csv_readers() -> None:
+    """The csv module's field limit is process-wide: a file read with a 30-character limit must leave the
+    next reader (the publish step's, a test's) with the limit it had."""
+    import csv
+
+    before = csv.field_size_limit()
+    text = "a,b\n1," + "x" * 50 + "\n2,y\n"
+    parsed = parse_strict_csv(text, "t.csv", ",", count_lines(text),
+                              dataclasses.replace(DEFAULT_LIMITS, max_cell_chars=30))
+    assert [r.line for r in parsed.rejects] == [2]
+    assert len(parsed.rows) == 1
+    assert csv.field_size_limit() == before

@@ -89,10 +89,17 @@ def parse_csv_text(text: str, label: str, limits: IngestLimits = DEFAULT_LIMITS)
 
 def parse_strict_csv(text: str, label: str, sep: str, physical: int,
                      limits: IngestLimits = DEFAULT_LIMITS) -> ParsedText:
-    """The strict parser: every record checked, every physical line accounted for (`physical` of them)."""
+    """The strict parser: every record checked, every physical line accounted for (`physical` of them).
+    The csv module's field limit is process-wide, so the caller's is put back afterwards."""
+    previous = csv.field_size_limit(limits.max_cell_chars)
+    try:
+        return _parse_strict(text, label, sep, physical, limits.max_cell_chars)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _parse_strict(text: str, label: str, sep: str, physical: int, limit: int) -> ParsedText:
     lines = _Lines(text)
-    limit = limits.max_cell_chars
-    csv.field_size_limit(limit)
     reader = csv.reader(physical_lines(text), delimiter=sep, strict=True)
     headers: list[str] | None = None
     header_end = 0

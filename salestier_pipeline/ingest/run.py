@@ -36,7 +36,7 @@ from salestier_pipeline.settings import DEFAULT_LIMITS, PACKAGE_DIR, IngestLimit
 
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this, starting worker processes (~1 s each) costs more than it saves
 # A worker's memory while it reads a file, per byte of the file: a file is held whole while decoded and mapped.
-# Measured at 100x the demo (peak RSS above the worker's own ≈ 180 MB): CSV 5.9-7.7x (112 MB Calls.csv:
+# Measured at 100x the demo (peak RSS above the worker's own ≈ 180 MB): CSV 5.9-7.7x (112 MB of Zoho calls:
 # +665 MB; 88 MB of Chinese text: +680 MB), XLSX ≈ 60x (zip-compressed XML: 1.5 MB -> +90 MB).
 MEMORY_PER_BYTE = {".xlsx": 64, ".xlsm": 64}
 CSV_MEMORY_PER_BYTE = 8
