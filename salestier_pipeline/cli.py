@@ -255,7 +255,20 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if problem is not None:
         err(problem, settings.secrets)
         return 2
+    if args.full_refresh:
+        forget_current_state(settings)
+        print("full refresh: the current-state tables are rebuilt from every raw batch")
     return 0 if _execute(settings, as_of) else 1
+
+
+def forget_current_state(settings: Settings) -> None:
+    """--full-refresh: the next dbt build rebuilds the current state from every raw batch, and runs even
+    when nothing changed. History tables keep their other dates: a run only ever replaces its own."""
+    from salestier_pipeline.state_mark import forget_state
+    from salestier_pipeline.unchanged import step_started
+
+    forget_state(settings)
+    step_started(settings, "dbt")
 
 
 def profiles_problem(settings: Settings) -> str | None:
@@ -416,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest, build and publish one as-of date through Dagster")
     run.add_argument("--as-of", help="YYYY-MM-DD (default: SALESTIER_AS_OF, else the latest export date)")
     run.add_argument("--demo-if-empty", action="store_true", help="generate demo exports if the landing is empty")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the current-state tables from every raw batch (same tables as incremental)")
     run.set_defaults(func=cmd_run)
     backfill = sub.add_parser("backfill", help="run every as-of date of a range, in order, one at a time")
     backfill.add_argument("--from", dest="start", required=True, help="first as-of date, YYYY-MM-DD")

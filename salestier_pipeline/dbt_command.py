@@ -81,6 +81,10 @@ def mark_seeds_loaded(settings: Settings, fingerprint: str | None) -> None:
         mark.write_text(fingerprint + "\n", encoding="ascii")
 
 
-def dbt_run_env(settings: Settings, as_of: str) -> dict[str, str]:
-    """What dbt's process needs besides the arguments: paths, threads and the run's as-of date."""
-    return {**settings.dbt_env(), AS_OF_ENV: as_of}
+STATE_SINCE_ENV = "SALESTIER_STATE_SINCE"  # read by dbt_project/macros/current_state.sql (state_mark.py decides)
+
+
+def dbt_run_env(settings: Settings, as_of: str, state_since: str | None = None) -> dict[str, str]:
+    """What dbt's process needs besides the arguments: paths, threads, the run's as-of date and the date the
+    current-state tables may be brought forward from (empty: rebuilt in full)."""
+    return {**settings.dbt_env(), AS_OF_ENV: as_of, STATE_SINCE_ENV: state_since or ""}

@@ -37,6 +37,7 @@ from salestier_pipeline.dbt_command import (
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings, scoped_env
+from salestier_pipeline.state_mark import forget_state, mark_state, state_code_fingerprint, state_since
 from salestier_pipeline.unchanged import chain_unchanged, step_started, step_succeeded
 
 WAREHOUSE_POOL = "warehouse"
@@ -199,13 +200,19 @@ def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             context.log.info("seeds and their tests unchanged since the last successful build: not rerun")
         else:
             mark_seeds_loaded(settings, None)  # a build that fails while seeding must reseed next time
+        code = state_code_fingerprint()
+        since = state_since(settings, context.partition_key, code)
+        forget_state(settings)  # a build that fails part-way leaves a full rebuild of the state for next time
+        context.log.info(f"current-state tables brought forward from {since} (only later batches read)" if since
+                         else "current-state tables rebuilt from every raw batch")
         carried = carry_partial_parse(root, target)
         if carried is not None:
             context.log.debug(f"dbt parse state carried over from {carried.name}")
-        with scoped_env(dbt_run_env(settings, context.partition_key)):  # dbt's process gets them, ours does not
+        with scoped_env(dbt_run_env(settings, context.partition_key, since)):  # dbt's process gets them, ours does not
             invocation = dbt.cli(args, context=context, target_path=target)
         yield from enrich_warnings(invocation.stream(), invocation.manifest, settings.warehouse)
         mark_seeds_loaded(settings, seeds)  # the stream raises on any failed node, so this build succeeded
+        mark_state(settings, context.partition_key, code)
         step_succeeded(settings, context.partition_key, "dbt", context.run.run_id)
     finally:
         removed = prune_target_runs(root, keep, current=target)

@@ -34,3 +34,30 @@
   {%- set create_sql -%} create view {{ target }} as ({{ sql }}); {%- endset -%}
   {{ return(salestier_replace_relation(target, create_sql, pre_hooks, post_hooks)) }}
 {% endmaterialization %}
+
+{#- The current-state tables (macros/current_state.sql): brought forward by the night's new batches when
+    state_since() allows it, else built in full like a table. The new latest versions of the records the
+    new batches touch are computed first (they read the stored rows), then those records are replaced. -#}
+{% materialization current_state, adapter="duckdb", supported_languages=['sql'] %}
+  {%- set target = this.incorporate(type='table') -%}
+  {%- if state_since() is none -%}
+    {{ return(salestier_replace_relation(target, create_table_as(False, target, sql), pre_hooks, post_hooks)) }}
+  {%- endif -%}
+  {%- set delta = adapter.quote(this.identifier ~ '__new_versions') -%}
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+  {% call statement('main') -%}
+    create or replace temp table {{ delta }} as ({{ sql }});
+    delete from {{ target }} as stored
+    where exists (
+        select 1 from {{ delta }} as fresh
+        where fresh.source_system = stored.source_system and fresh.source_record_id = stored.source_record_id
+    );
+    insert into {{ target }} by name select * from {{ delta }};
+    drop table {{ delta }};
+  {%- endcall %}
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {{ return({'relations': [target]}) }}
+{% endmaterialization %}

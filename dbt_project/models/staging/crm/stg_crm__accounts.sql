@@ -1,9 +1,10 @@
+{{ config(materialized=current_state_materialization()) }}
 -- Accounts of every CRM source, latest version per record as of the run date.
 -- One model for all sources: every profile maps onto the same canonical columns.
 with
 
 source as (
-    {{ raw_versions('accounts') }}
+    {{ raw_batches('accounts') }}
 ),
 
 renamed as (
@@ -31,11 +32,6 @@ renamed as (
         source_file,
         source_line
     from source
-    where version_rank = 1
-),
-
-final as (
-    select * from renamed
 )
 
-select * from final
+{{ latest_versions('renamed') }}

@@ -1,7 +1,8 @@
+{{ config(materialized=current_state_materialization()) }}
 with
 
 source as (
-    {{ raw_versions('contacts') }}
+    {{ raw_batches('contacts') }}
 ),
 
 renamed as (
@@ -23,7 +24,6 @@ renamed as (
         source_file,
         source_line
     from source
-    where version_rank = 1
 )
 
-select * from renamed
+{{ latest_versions('renamed') }}

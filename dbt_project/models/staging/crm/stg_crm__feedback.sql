@@ -1,7 +1,8 @@
+{{ config(materialized=current_state_materialization()) }}
 with
 
 source as (
-    {{ raw_versions('feedback') }}
+    {{ raw_batches('feedback') }}
 ),
 
 renamed as (
@@ -20,13 +21,11 @@ renamed as (
         comment,
         modified_at,
         export_date,
-        -- the first batch that carried this feedback: when it "came" as far as the
-        -- exports show (the account owner of that batch is credited)
-        first_export_date,
         source_file,
         source_line
     from source
-    where version_rank = 1
 )
 
-select * from renamed
+-- first_export_date: the first batch that carried this feedback, when it "came" as far as the
+-- exports show (the account owner of that batch is credited)
+{{ latest_versions('renamed') }}

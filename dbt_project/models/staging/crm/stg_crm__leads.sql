@@ -1,7 +1,8 @@
+{{ config(materialized=current_state_materialization()) }}
 with
 
 source as (
-    {{ raw_versions('leads') }}
+    {{ raw_batches('leads') }}
 ),
 
 renamed as (
@@ -35,7 +36,6 @@ renamed as (
         source_file,
         source_line
     from source
-    where version_rank = 1
 )
 
-select * from renamed
+{{ latest_versions('renamed') }}

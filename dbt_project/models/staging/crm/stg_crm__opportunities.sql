@@ -1,8 +1,9 @@
+{{ config(materialized=current_state_materialization()) }}
 -- Deals of every CRM source, latest version per record as of the run date.
 with
 
 source as (
-    {{ raw_versions('opportunities') }}
+    {{ raw_batches('opportunities') }}
 ),
 
 renamed as (
@@ -41,7 +42,6 @@ renamed as (
         source_file,
         source_line
     from source
-    where version_rank = 1
 )
 
-select * from renamed
+{{ latest_versions('renamed') }}

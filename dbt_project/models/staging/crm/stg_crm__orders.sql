@@ -1,7 +1,8 @@
+{{ config(materialized=current_state_materialization()) }}
 with
 
 source as (
-    {{ raw_versions('orders') }}
+    {{ raw_batches('orders') }}
 ),
 
 renamed as (
@@ -25,7 +26,6 @@ renamed as (
         source_file,
         source_line
     from source
-    where version_rank = 1
 )
 
-select * from renamed
+{{ latest_versions('renamed') }}
