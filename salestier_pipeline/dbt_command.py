@@ -58,12 +58,17 @@ def dbt_build_args(reporting_currency: str = "USD", seeds_loaded: bool = False) 
 SEED_INPUTS = ("seeds", "macros", "tests")  # the CSVs and their properties, and the code of their tests
 
 
-def seeds_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """sha256 over the names and bytes of every file under SEED_INPUTS: any change there reloads the seeds."""
+def project_files_fingerprint(folders: tuple[str, ...], project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """sha256 over the names and bytes of every file under the project's `folders`."""
     digest = hashlib.sha256()
-    for path in sorted(p for d in SEED_INPUTS for p in (project_dir / d).rglob("*") if p.is_file()):
+    for path in sorted(p for d in folders for p in (project_dir / d).rglob("*") if p.is_file()):
         digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def seeds_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """The fingerprint of SEED_INPUTS: any change there reloads the seeds."""
+    return project_files_fingerprint(SEED_INPUTS, project_dir)
 
 
 def seeds_loaded(settings: Settings, fingerprint: str) -> bool:

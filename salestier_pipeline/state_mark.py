@@ -15,6 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from salestier_pipeline.dbt_command import project_files_fingerprint
 from salestier_pipeline.ingest.layout import RawLayout
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings
 
@@ -24,11 +25,8 @@ STATE_CODE = ("models/staging", "macros")
 
 
 def state_code_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """sha256 over the staging models and the macros: the SQL a current-state table was built by."""
-    digest = hashlib.sha256()
-    for path in sorted(p for d in STATE_CODE for p in (project_dir / d).rglob("*") if p.is_file()):
-        digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """The staging models and the macros: the SQL a current-state table was built by."""
+    return project_files_fingerprint(STATE_CODE, project_dir)
 
 
 def batches_fingerprint(layout: RawLayout, as_of: str) -> str:

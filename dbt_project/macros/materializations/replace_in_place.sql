@@ -10,18 +10,24 @@
   the relation cache. Only DuckDB is overridden; other adapters keep their own materialisations.
 -#}
 
-{% macro salestier_replace_relation(target, create_sql, pre_hooks, post_hooks) %}
-  {%- set existing = load_cached_relation(this) -%}
+{#- Hooks, one main statement in the transaction, commit: every materialisation here. -#}
+{% macro salestier_run_main(target, main_sql, pre_hooks, post_hooks) %}
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
-  {% call statement('main') -%}
-    {%- if existing is not none %} drop {{ existing.type }} if exists {{ existing }}; {% endif %}
-    {{ create_sql }}
-  {%- endcall %}
+  {% call statement('main') -%} {{ main_sql }} {%- endcall %}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
   {{ return({'relations': [target]}) }}
+{% endmacro %}
+
+{% macro salestier_replace_relation(target, create_sql, pre_hooks, post_hooks) %}
+  {%- set existing = load_cached_relation(this) -%}
+  {%- set main_sql -%}
+    {%- if existing is not none %} drop {{ existing.type }} if exists {{ existing }}; {% endif %}
+    {{ create_sql }}
+  {%- endset -%}
+  {{ return(salestier_run_main(target, main_sql, pre_hooks, post_hooks)) }}
 {% endmacro %}
 
 {% materialization table, adapter="duckdb", supported_languages=['sql'] %}
@@ -44,9 +50,7 @@
     {{ return(salestier_replace_relation(target, create_table_as(False, target, sql), pre_hooks, post_hooks)) }}
   {%- endif -%}
   {%- set delta = adapter.quote(this.identifier ~ '__new_versions') -%}
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-  {% call statement('main') -%}
+  {%- set main_sql -%}
     create or replace temp table {{ delta }} as ({{ sql }});
     delete from {{ target }} as stored
     where exists (
@@ -55,9 +59,6 @@
     );
     insert into {{ target }} by name select * from {{ delta }};
     drop table {{ delta }};
-  {%- endcall %}
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-  {{ return({'relations': [target]}) }}
+  {%- endset -%}
+  {{ return(salestier_run_main(target, main_sql, pre_hooks, post_hooks)) }}
 {% endmaterialization %}
