@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -108,6 +109,57 @@ def validate_frame(
     frame: pd.DataFrame, layer: str, name: str, runtime_kwargs: dict[str, dict[str, Any]] | None = None
 ) -> list[CheckOutcome]:
     """Run one suite on a pandas frame; runtime_kwargs fill values known only at run time."""
+    return [outcome for outcome, _ in _validate(frame, layer, name, runtime_kwargs)]
+
+
+def validate_chunks(
+    frames: Iterable[pd.DataFrame], layer: str, name: str, runtime_kwargs: dict[str, dict[str, Any]] | None = None
+) -> list[CheckOutcome]:
+    """One suite over a frame given in chunks, with the outcomes validate_frame gives on the whole frame.
+
+    Holds for chunks in location order that each keep whole the rows a cross-row expectation compares
+    (raw_checks.raw_check_chunks): counts add up, the percentage is over the rows that are not missing, and
+    the samples and locations are the first failing rows in location order, as GX picks them on one frame."""
+    merged: list[list[tuple[CheckOutcome, dict[str, Any]]]] = []
+    for frame in frames:
+        if merged and frame.empty:
+            continue
+        results = _validate(frame, layer, name, runtime_kwargs)
+        merged = [[r] for r in results] if not merged else [m + [r] for m, r in zip(merged, results, strict=True)]
+    return [parts[0][0] if len(parts) == 1 else _merge(parts) for parts in merged]
+
+
+def _merge(parts: list[tuple[CheckOutcome, dict[str, Any]]]) -> CheckOutcome:
+    """One check's outcome over several chunks (see validate_chunks)."""
+    first = parts[0][0]
+    if not any(r for _, r in parts):  # not validated by GX (a missing column, a value known only later)
+        return first
+    if any(o.unexpected_count is None for o, _ in parts):  # an aggregate expectation: not chunkable
+        raise ValueError(f"check '{first.check}' ({first.expectation}) cannot be merged over chunks")
+    unexpected = sum(o.unexpected_count or 0 for o, _ in parts)
+    counted = sum((r.get("element_count") or 0) - (r.get("missing_count") or 0) for _, r in parts)
+    failing: list[tuple[tuple[str, int], Any, Any]] = []
+    for _, r in parts:
+        values = list(r.get("partial_unexpected_list") or [])
+        where = list(r.get("partial_unexpected_index_list") or [])
+        for value, entry in zip(values, where + [None] * (len(values) - len(where)), strict=False):
+            key = (str(entry.get("source_file")), int(entry.get("source_line"))) if isinstance(entry, dict) else ("", 0)
+            failing.append((key, value, entry))
+    failing.sort(key=lambda item: item[0])
+    first_failing = failing[:SAMPLE_SIZE]
+    return CheckOutcome(
+        check=first.check, passed=all(o.passed for o, _ in parts), critical=first.critical,
+        description=first.description, expectation=first.expectation, unexpected_count=unexpected,
+        unexpected_percent=(unexpected / counted * 100) if counted else first.unexpected_percent,  # as GX computes it
+        sample=_jsonable([value for _, value, _ in first_failing]), observed=first.observed,
+        locations=_locations([entry for _, _, entry in first_failing if entry is not None]),
+    )
+
+
+def _validate(
+    frame: pd.DataFrame, layer: str, name: str, runtime_kwargs: dict[str, dict[str, Any]] | None = None
+) -> list[tuple[CheckOutcome, dict[str, Any]]]:
+    """Each expectation's outcome with GX's raw result dict (validate_chunks merges those)."""
     import great_expectations as gx
 
     spec = load_suite_json(layer, name)
@@ -128,7 +180,7 @@ def validate_frame(
         batch_def = asset.add_batch_definition_whole_dataframe("all")
     batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
 
-    outcomes = []
+    outcomes: list[tuple[CheckOutcome, dict[str, Any]]] = []
     result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
     if set(LOCATION_COLUMNS) <= set(frame.columns):  # name the file and lines of failing rows
         result_format["unexpected_index_column_names"] = LOCATION_COLUMNS
@@ -139,16 +191,17 @@ def validate_frame(
         description = item["meta"].get("description", "")
         column = kwargs.get("column")
         if column is not None and column not in frame.columns:
-            outcomes.append(CheckOutcome(check, False, critical, description, item["type"],
-                                         observed=f"column {column} missing"))
+            outcomes.append((CheckOutcome(check, False, critical, description, item["type"],
+                                          observed=f"column {column} missing"), {}))
             continue
         if any(v is None for k, v in kwargs.items() if k == "value"):
-            outcomes.append(CheckOutcome(check, True, critical, description, item["type"], observed="not evaluated"))
+            outcomes.append((CheckOutcome(check, True, critical, description, item["type"],
+                                          observed="not evaluated"), {}))
             continue
         expectation_cls = gx.expectations.registry.get_expectation_impl(item["type"])
         result = batch.validate(expectation_cls(**kwargs, meta=item.get("meta")), result_format=result_format)
         res = result.result or {}
-        outcomes.append(CheckOutcome(
+        outcomes.append((CheckOutcome(
             check=check,
             passed=bool(result.success),
             critical=critical,
@@ -159,7 +212,7 @@ def validate_frame(
             sample=_jsonable(list(res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]),
             observed=_jsonable(res.get("observed_value")),
             locations=_locations(res.get("partial_unexpected_index_list") or []),
-        ))
+        ), res))
     return outcomes
 
 

@@ -10,7 +10,9 @@ imported GX holds ≈ 300 MB, which must not sit beside dbt and publish (100x ne
 peak 1,948 MB during dbt, dbt's own process 1,191 MB). Each date of a backfill starts it again at the
 start of its run, in parallel with loading Dagster. A run started by the Dagster UI or daemon gets the
 same worker, started by the ingest step itself. The outcomes are exactly those of
-gx_adapter.validate_frame, run in this process; a worker that died is replaced on the next call.
+gx_adapter.validate_frame on the whole frame, run in this process, although the worker validates a large
+module in chunks of rows (raw_checks.CHUNK_ROWS: GX's pandas engine needs several times a frame's size, and
+2 M activities in one frame took the worker to 1.5 GB); a worker that died is replaced on the next call.
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ def _warm() -> None:
 
 
 def _validate_raw(raw: str, module: str, as_of: str, batches: list[str] | None = None) -> list[CheckOutcome]:
-    from salestier_pipeline.quality.gx_adapter import validate_frame
-    from salestier_pipeline.quality.raw_checks import raw_check_frame
+    from salestier_pipeline.quality.gx_adapter import validate_chunks
+    from salestier_pipeline.quality.raw_checks import raw_check_chunks
 
-    frame = raw_check_frame(Path(raw), module, as_of, None if batches is None else [Path(b) for b in batches])
-    return validate_frame(frame, "raw", module)
+    frames = raw_check_chunks(Path(raw), module, as_of, None if batches is None else [Path(b) for b in batches])
+    return validate_chunks(frames, "raw", module)
 
 
 def start() -> ProcessPoolExecutor:

@@ -7,6 +7,8 @@ so no Python module reads a dbt seed."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -51,9 +53,26 @@ def batch_dirs(raw: Path, module: str, as_of: str) -> list[Path]:
                   if p.is_dir() and p.name.partition("=")[2] <= as_of)
 
 
+# Rows per frame handed to GX: its pandas engine needs several times a frame's size while it validates
+# (100x the demo, 2 M activities in one frame: the worker peaked at 1.5 GB); chunks bound that.
+CHUNK_ROWS = 250_000
+
+
 def raw_check_frame(raw: Path, module: str, as_of: str, batches: list[Path] | None = None) -> pd.DataFrame:
     """Rows of every batch <= as_of with the columns the raw suite of `module` reads; with `batches`, only
-    the rows of those batch folders (the record growth is still counted over every batch <= as_of)."""
+    the rows of those batch folders (the record growth is still counted over every batch <= as_of). One frame,
+    in location order (source file, line)."""
+    (frame,) = raw_check_chunks(raw, module, as_of, batches, chunk_rows=None)
+    return frame
+
+
+def raw_check_chunks(raw: Path, module: str, as_of: str, batches: list[Path] | None = None,
+                     chunk_rows: int | None = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """raw_check_frame's rows in frames of about `chunk_rows` rows (None: one frame), each in location order.
+
+    A chunk holds every row of its record ids (rows are split by a hash of source_record_id), so a suite's
+    uniqueness check sees each duplicate whole in one chunk, and its row-wise checks see every row once:
+    gx_adapter.validate_chunks merges the chunks' outcomes into those of the whole frame."""
     cols = suite_columns(module)
     derived = []
     if module in DATED:
@@ -75,7 +94,8 @@ def raw_check_frame(raw: Path, module: str, as_of: str, batches: list[Path] | No
             {"files": files, "selected": selected or [""], "as_of": as_of},
         )
         # distinct records up to the latest export vs up to the one before, per source
-        table = con.sql("""
+        con.execute("""
+            create temp table checked as
             with exports as (
                 select source_system, max(export_date) as latest,
                        max(export_date) filter (where export_date < (
@@ -91,13 +111,22 @@ def raw_check_frame(raw: Path, module: str, as_of: str, batches: list[Path] | No
                 from rows as r join exports as e using (source_system)
                 group by e.source_system
             )
-            select rows.* exclude (_selected), growth._record_growth
+            select rows.* exclude (_selected), growth._record_growth,
+                   hash(rows.source_record_id) as _chunk_hash
             from rows left join growth using (source_system)
             where rows._selected
-        """).to_arrow_table()
+        """)
+        con.execute("drop table rows")
+        total = con.execute("select count(*) from checked").fetchall()[0][0]
+        chunks = 1 if chunk_rows is None else max(1, math.ceil(total / chunk_rows))
+        for chunk in range(chunks):
+            yield compact_frame(con.sql("""
+                select * exclude (_chunk_hash) from checked
+                where _chunk_hash % $chunks = $chunk
+                order by source_file, source_line, export_date, source_record_id
+            """, params={"chunks": chunks, "chunk": chunk}).to_arrow_table())
     finally:
         con.close()
-    return compact_frame(table)
 
 
 def compact_frame(table: pa.Table) -> pd.DataFrame:
