@@ -18,6 +18,7 @@ import pyarrow as pa
 from salestier_pipeline.ingest.layout import RawLayout
 from salestier_pipeline.quality.gx_adapter import load_suite_json
 from salestier_pipeline.schema import module_columns
+from salestier_pipeline.settings import machine_cpus
 
 # the date column `dates_not_after_export` compares with the export date
 DATED = {
@@ -56,6 +57,7 @@ def batch_dirs(raw: Path, module: str, as_of: str) -> list[Path]:
 # Rows per frame handed to GX: its pandas engine needs several times a frame's size while it validates
 # (100x the demo, 2 M activities in one frame: the worker peaked at 1.5 GB); chunks bound that.
 CHUNK_ROWS = 250_000
+CHECK_DUCKDB_MEMORY_MB = 256
 
 
 def raw_check_frame(raw: Path, module: str, as_of: str, batches: list[Path] | None = None) -> pd.DataFrame:
@@ -82,49 +84,48 @@ def raw_check_chunks(raw: Path, module: str, as_of: str, batches: list[Path] | N
     files = parquet_files(raw / module)
     wanted = {str(b) for b in batches} if batches is not None else None
     selected = files if wanted is None else [f for f in files if str(Path(f).parent) in wanted]
-    con = duckdb.connect()
+    schema = [f for f in files if Path(f).parent == raw / module]  # _schema.parquet: every column, no row
+    scan = "read_parquet({}, union_by_name = true, hive_partitioning = false) as r"
+    # the distinct ids of the growth count spill past this instead of growing the GX worker (100x: 2 M
+    # activities, worker peak 876 -> 616 MB for 1 s more)
+    con = duckdb.connect(config={"memory_limit": f"{CHECK_DUCKDB_MEMORY_MB}MB", "threads": machine_cpus()})
     try:
-        con.execute(
-            f"""
-            create temp table rows as
-            select {select}, r.filename in $selected as _selected
-            from read_parquet($files, union_by_name = true, hive_partitioning = false, filename = true) as r
-            where r.export_date <= $as_of::date
-            """,  # noqa: S608 - select holds only canonical column names (schema/canonical.yml), no value
-            {"files": files, "selected": selected or [""], "as_of": as_of},
-        )
-        # distinct records up to the latest export vs up to the one before, per source
-        con.execute("""
-            create temp table checked as
-            with exports as (
+        # distinct records up to the latest export vs up to the one before, per source (over every batch)
+        con.execute(f"""
+            create temp table growth as
+            with keys as (
+                select r.source_system, r.export_date, r.source_record_id
+                from {scan.format("$files")} where r.export_date <= $as_of::date
+            ),
+            exports as (
                 select source_system, max(export_date) as latest,
                        max(export_date) filter (where export_date < (
-                           select max(export_date) from rows as i where i.source_system = o.source_system
+                           select max(export_date) from keys as i where i.source_system = o.source_system
                        )) as previous
-                from rows as o group by source_system
-            ),
-            growth as (
-                select e.source_system,
-                       count(distinct r.source_record_id) filter (where r.export_date <= e.latest)::double
-                       / nullif(count(distinct r.source_record_id) filter (where r.export_date <= e.previous), 0)
-                         as _record_growth
-                from rows as r join exports as e using (source_system)
-                group by e.source_system
+                from keys as o group by source_system
             )
-            select rows.* exclude (_selected), growth._record_growth,
-                   hash(rows.source_record_id) as _chunk_hash
-            from rows left join growth using (source_system)
-            where rows._selected
-        """)
-        con.execute("drop table rows")
-        total = con.execute("select count(*) from checked").fetchall()[0][0]
+            select e.source_system,
+                   count(distinct k.source_record_id) filter (where k.export_date <= e.latest)::double
+                   / nullif(count(distinct k.source_record_id) filter (where k.export_date <= e.previous), 0)
+                     as _record_growth
+            from keys as k join exports as e using (source_system)
+            group by e.source_system
+        """, {"files": files, "as_of": as_of})  # noqa: S608 - constant SQL; files and date are parameters
+        # the checked rows are read again per chunk (streamed from Parquet, never held whole here)
+        rows = f"r.export_date <= $as_of::date and {'true' if selected else 'false'}"
+        params = {"selected": sorted({*schema, *selected}) or files, "as_of": as_of}
+        total = con.execute(f"select count(*) from {scan.format('$selected')} where {rows}",  # noqa: S608 - as above
+                            params).fetchall()[0][0]
         chunks = 1 if chunk_rows is None else max(1, math.ceil(total / chunk_rows))
         for chunk in range(chunks):
-            yield compact_frame(con.sql("""
-                select * exclude (_chunk_hash) from checked
-                where _chunk_hash % $chunks = $chunk
-                order by source_file, source_line, export_date, source_record_id
-            """, params={"chunks": chunks, "chunk": chunk}).to_arrow_table())
+            yield compact_frame(con.sql(
+                f"""
+                select {select}, g._record_growth
+                from {scan.format('$selected')} left join growth as g using (source_system)
+                where {rows} and hash(r.source_record_id) % $chunks = $chunk
+                order by r.source_file, r.source_line, r.export_date, r.source_record_id
+                """,  # noqa: S608 - select holds only canonical column names (schema/canonical.yml), no value
+                params={**params, "chunks": chunks, "chunk": chunk}).to_arrow_table())
     finally:
         con.close()
 
