@@ -85,17 +85,17 @@ def raw_check_chunks(raw: Path, module: str, as_of: str, batches: list[Path] | N
     wanted = {str(b) for b in batches} if batches is not None else None
     selected = files if wanted is None else [f for f in files if str(Path(f).parent) in wanted]
     schema = [f for f in files if Path(f).parent == raw / module]  # _schema.parquet: every column, no row
-    scan = "read_parquet({}, union_by_name = true, hive_partitioning = false) as r"
     # the distinct ids of the growth count spill past this instead of growing the GX worker (100x: 2 M
     # activities, worker peak 876 -> 616 MB for 1 s more)
     con = duckdb.connect(config={"memory_limit": f"{CHECK_DUCKDB_MEMORY_MB}MB", "threads": machine_cpus()})
     try:
         # distinct records up to the latest export vs up to the one before, per source (over every batch)
-        con.execute(f"""
+        con.execute("""
             create temp table growth as
             with keys as (
                 select r.source_system, r.export_date, r.source_record_id
-                from {scan.format("$files")} where r.export_date <= $as_of::date
+                from read_parquet($files, union_by_name = true, hive_partitioning = false) as r
+                where r.export_date <= $as_of::date
             ),
             exports as (
                 select source_system, max(export_date) as latest,
@@ -110,22 +110,23 @@ def raw_check_chunks(raw: Path, module: str, as_of: str, batches: list[Path] | N
                      as _record_growth
             from keys as k join exports as e using (source_system)
             group by e.source_system
-        """, {"files": files, "as_of": as_of})  # noqa: S608 - constant SQL; files and date are parameters
+        """, {"files": files, "as_of": as_of})
         # the checked rows are read again per chunk (streamed from Parquet, never held whole here)
-        rows = f"r.export_date <= $as_of::date and {'true' if selected else 'false'}"
-        params = {"selected": sorted({*schema, *selected}) or files, "as_of": as_of}
-        total = con.execute(f"select count(*) from {scan.format('$selected')} where {rows}",  # noqa: S608 - as above
-                            params).fetchall()[0][0]
+        params = {"selected": sorted({*schema, *selected}) or files, "as_of": as_of, "keep": bool(selected)}
+        total = con.execute("""
+            select count(*) from read_parquet($selected, union_by_name = true, hive_partitioning = false) as r
+            where r.export_date <= $as_of::date and $keep
+        """, params).fetchall()[0][0]
         chunks = 1 if chunk_rows is None else max(1, math.ceil(total / chunk_rows))
+        query = f"""
+            select {select}, g._record_growth
+            from read_parquet($selected, union_by_name = true, hive_partitioning = false) as r
+            left join growth as g using (source_system)
+            where r.export_date <= $as_of::date and $keep and hash(r.source_record_id) % $chunks = $chunk
+            order by r.source_file, r.source_line, r.export_date, r.source_record_id
+        """  # noqa: S608 - select holds only canonical column names (schema/canonical.yml), no value
         for chunk in range(chunks):
-            yield compact_frame(con.sql(
-                f"""
-                select {select}, g._record_growth
-                from {scan.format('$selected')} left join growth as g using (source_system)
-                where {rows} and hash(r.source_record_id) % $chunks = $chunk
-                order by r.source_file, r.source_line, r.export_date, r.source_record_id
-                """,  # noqa: S608 - select holds only canonical column names (schema/canonical.yml), no value
-                params={**params, "chunks": chunks, "chunk": chunk}).to_arrow_table())
+            yield compact_frame(con.sql(query, params={**params, "chunks": chunks, "chunk": chunk}).to_arrow_table())
     finally:
         con.close()
 
