@@ -12,6 +12,7 @@ from salestier_pipeline.ingest import run as ingest_run
 from salestier_pipeline.ingest.manifest import build_manifest
 from salestier_pipeline.ingest.run import admit, ingest_modules, memory_estimate, module_error, pending_bytes
 from salestier_pipeline.profiles import load_profiles
+from salestier_pipeline.quality import gx_worker
 from salestier_pipeline.schema import ALL_MODULES
 
 AS_OF = "2026-11-27"
@@ -59,6 +60,44 @@ def test_a_pool_of_workers_writes_the_same_raw_rows(landing: Path, tmp_path: Pat
     assert [r.rows_loaded for rs in alone.values() for r in rs] == [r.rows_loaded for rs in one.values() for r in rs]
     # the second run reads nothing: every file is already in the raw layer
     assert pending_bytes(manifest, profiles, tmp_path / "pool") == 0
+
+
+class Recorder:
+    """Stands for the GX worker: records when the pool stops and starts it."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def start(self) -> None:
+        self.events.append("start")
+
+    def stop(self) -> None:
+        self.events.append("stop")
+
+
+def test_the_gx_worker_waits_outside_memory_while_files_compete_for_it(landing: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files whose estimates exceed the budget: the helper is stopped before they are read and started once
+    the last one is handed out; files that fit together leave it alone. The real worker comes back running."""
+    profiles = load_profiles()
+    manifest = build_manifest(landing, AS_OF, profiles)
+    modules = sorted({f.module for f in manifest if f.module})
+    monkeypatch.setattr(ingest_run, "PARALLEL_MIN_BYTES", 0)
+    tight, roomy = Recorder(), Recorder()
+    ingest_modules(modules, manifest, profiles, tmp_path / "tight", AS_OF, 0.2, workers=2, memory_mb=1, helper=tight)
+    ingest_modules(modules, manifest, profiles, tmp_path / "roomy", AS_OF, 0.2, workers=2, memory_mb=10_000,
+                   helper=roomy)
+    assert tight.events == ["stop", "start"]
+    assert roomy.events == []
+    assert _raw_rows(tmp_path / "tight") == _raw_rows(tmp_path / "roomy")
+
+    gx_worker.start()
+    ingest_modules(modules, manifest, profiles, tmp_path / "real", AS_OF, 0.2, workers=2, memory_mb=1,
+                   helper=gx_worker)
+    try:
+        assert gx_worker._pool is not None and gx_worker._pool.submit(sum, [1, 2]).result() == 3
+    finally:
+        gx_worker.stop()
 
 
 def test_a_failed_file_is_reported_per_module_without_stopping_the_others(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from salestier_pipeline.ingest.run import (
 )
 from salestier_pipeline.partitions import as_of_partitions
 from salestier_pipeline.profiles import load_profiles
+from salestier_pipeline.quality import gx_worker
 from salestier_pipeline.quality.gx_adapter import (
     CheckOutcome,
     check_specs,
@@ -109,7 +110,7 @@ def ingest_raw(context: dg.AssetExecutionContext, salestier: SalesTierResource):
     manifest = read_manifest(manifest_path(settings, as_of))
     profiles = load_profiles(settings.profiles_dir)
     results = ingest_modules(modules, manifest, profiles, settings.raw, as_of, settings.max_quarantine_share,
-                             settings.limits, settings.ingest_workers, settings.ingest_memory_mb)
+                             settings.limits, settings.ingest_workers, settings.ingest_memory_mb, gx_worker)
     errors = {m: e for m in modules if (e := module_error(m, results[m])) is not None}
     if errors:
         failed = [Path(f.path) for f in manifest if f.module in errors]
