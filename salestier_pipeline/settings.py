@@ -59,10 +59,33 @@ def default_duckdb_threads() -> int:
     return machine_cpus()
 
 
-def default_duckdb_memory_mb(machine_mb: int | None = None) -> int:
-    """What dbt's DuckDB may use, and what the files ingest reads at once may take together: a sixteenth of
-    the machine, from 256 MB to 1 GB (DuckDB spills the rest to disk; ingest reads the rest later)."""
-    return max(256, min(1024, (machine_mb if machine_mb is not None else machine_memory_mb()) // 16))
+MEMORY_ENV = "SALESTIER_MEMORY_MB"
+# What a night's processes hold besides the memory its DuckDB and its file reads are given, measured at 100x
+# the demo (docs/performance.md, "Within 1.5 GB"): the orchestrator (Dagster and the definitions) ≈ 370 MB,
+# dbt's own Python ≈ 190 MB beside its DuckDB, a file worker's imports ≈ 250 MB.
+ORCHESTRATOR_MB = 384
+DBT_PROCESS_MB = 192
+FILE_WORKER_MB = 256
+MARGIN_MB = 64
+
+
+def default_memory_budget_mb(machine_mb: int | None = None) -> int:
+    """What the whole night (its process tree) may hold: a sixteenth of the machine, from 1 to 4 GB."""
+    return max(1024, min(4096, (machine_mb if machine_mb is not None else machine_memory_mb()) // 16))
+
+
+def default_duckdb_memory_mb(budget_mb: int | None = None) -> int:
+    """dbt's DuckDB memory_limit: the budget less the orchestrator and dbt's Python beside it (at least
+    256 MB; DuckDB spills the rest to disk). 1.5 GB budget: 896 MB."""
+    budget = budget_mb if budget_mb is not None else default_memory_budget_mb()
+    return max(256, budget - ORCHESTRATOR_MB - DBT_PROCESS_MB - MARGIN_MB)
+
+
+def default_ingest_memory_mb(budget_mb: int | None = None) -> int:
+    """What the files read at once may take together: the budget less the orchestrator and two file workers'
+    own memory (at least 256 MB; a larger file is read alone). 1.5 GB budget: 640 MB."""
+    budget = budget_mb if budget_mb is not None else default_memory_budget_mb()
+    return max(256, budget - ORCHESTRATOR_MB - 2 * FILE_WORKER_MB)
 
 
 DEFAULT_MIN_FREE_MB = 200.0  # a night writes raw Parquet, the warehouse, a serving candidate and run storage
@@ -136,9 +159,10 @@ class Settings:
     dbt_keep_targets: int = 2  # dbt target folders kept under <home>/dbt/target
     dbt_threads: int = 4
     duckdb_threads: int = field(default_factory=default_duckdb_threads)
+    memory_budget_mb: int = field(default_factory=default_memory_budget_mb)  # the night's process tree
     duckdb_memory_mb: int = field(default_factory=default_duckdb_memory_mb)  # dbt's DuckDB memory_limit
     ingest_workers: int = field(default_factory=lambda: min(4, machine_cpus()))  # processes reading files
-    ingest_memory_mb: int = field(default_factory=default_duckdb_memory_mb)  # files read at once stay within it
+    ingest_memory_mb: int = field(default_factory=default_ingest_memory_mb)  # files read at once stay within it
     sensor_settle_seconds: float = 120.0  # a batch without a marker is complete after this long unchanged
     limits: IngestLimits = field(default_factory=IngestLimits)
     postgres: PostgresTarget = field(default_factory=PostgresTarget)
@@ -349,6 +373,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     """The one read of the environment: every option validated, paths resolved; the home defaults to ./data."""
     read = _Reader(env)
     min_free, notes = _min_free_mb(read)
+    budget = read.whole(MEMORY_ENV, default_memory_budget_mb(), low=512)
     return Settings(
         home=read.path("SALESTIER_HOME") or (PROJECT_ROOT / "data").resolve(),
         as_of=env.get("SALESTIER_AS_OF") or None,  # checked against the partitions by the CLI, naming the range
@@ -363,9 +388,10 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         dbt_keep_targets=read.whole(KEEP_TARGETS_ENV, 2),
         dbt_threads=read.whole("SALESTIER_DBT_THREADS", 4),
         duckdb_threads=read.whole("SALESTIER_DUCKDB_THREADS", default_duckdb_threads()),
-        duckdb_memory_mb=read.whole(DUCKDB_MEMORY_ENV, default_duckdb_memory_mb(), low=64),
+        memory_budget_mb=budget,
+        duckdb_memory_mb=read.whole(DUCKDB_MEMORY_ENV, default_duckdb_memory_mb(budget), low=64),
         ingest_workers=read.whole("SALESTIER_INGEST_WORKERS", min(4, machine_cpus())),
-        ingest_memory_mb=read.whole("SALESTIER_INGEST_MEMORY_MB", default_duckdb_memory_mb(), low=64),
+        ingest_memory_mb=read.whole("SALESTIER_INGEST_MEMORY_MB", default_ingest_memory_mb(budget), low=64),
         sensor_settle_seconds=read.number(SENSOR_SETTLE_ENV, 120.0),
         limits=_limits(read),
         postgres=PostgresTarget(env.get(PG_DSN_ENV) or None, read.text(PG_SCHEMA_ENV) or DEFAULT_PG_SCHEMA),

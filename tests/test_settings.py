@@ -23,6 +23,8 @@ from salestier_pipeline.settings import (
     Settings,
     SmtpChannel,
     default_duckdb_memory_mb,
+    default_ingest_memory_mb,
+    default_memory_budget_mb,
     load_settings,
     machine_memory_mb,
     scoped_env,
@@ -54,6 +56,7 @@ EVERY_OPTION = {
     "SALESTIER_DBT_KEEP_TARGETS": " 5 ",
     "SALESTIER_DBT_THREADS": "2",
     "SALESTIER_DUCKDB_THREADS": "1",
+    "SALESTIER_MEMORY_MB": "2000",
     "SALESTIER_DUCKDB_MEMORY_MB": "300",
     "SALESTIER_INGEST_WORKERS": "3",
     "SALESTIER_INGEST_MEMORY_MB": "700",
@@ -100,7 +103,8 @@ def test_every_option_comes_from_the_given_mapping(other_process_env: None) -> N
         home=Path("/srv/st-home"), as_of="2026-11-27", max_quarantine_share=0.35, timezone="Asia/Shanghai",
         partition_start="2020-01-01", reporting_currency="CNY", landing_dir=Path("/mnt/exports"),
         dagster_dir=Path("/srv/dagster"), automation=True, min_free_mb=50.0, dbt_keep_targets=5, dbt_threads=2,
-        duckdb_threads=1, duckdb_memory_mb=300, ingest_workers=3, ingest_memory_mb=700, sensor_settle_seconds=45.5,
+        duckdb_threads=1, memory_budget_mb=2000, duckdb_memory_mb=300, ingest_workers=3, ingest_memory_mb=700,
+        sensor_settle_seconds=45.5,
         limits=IngestLimits(max_cells=1000, max_bytes=2048, max_cell_chars=5000, max_magnitude=1e9,
                             write_settle_seconds=0.0),
         postgres=PostgresTarget(EVERY_OPTION["SALESTIER_PG_DSN"], "bi"),
@@ -257,7 +261,7 @@ def test_the_operations_table_lists_every_variable_load_settings_reads() -> None
     smtp = Recording({"SALESTIER_ALERT_SMTP_HOST": "mail", "SALESTIER_ALERT_SMTP_TO": "ops@x"})
     load_settings(smtp)
     read = env.read | smtp.read
-    assert len(read) == len(EVERY_OPTION) == 32
+    assert len(read) == len(EVERY_OPTION) == 33
     assert read == set(EVERY_OPTION)
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     table = text[text.index("## Settings"):].split("\n\n## ", 1)[0]
@@ -268,7 +272,13 @@ def test_the_operations_table_lists_every_variable_load_settings_reads() -> None
 
 
 def test_duckdb_memory_limit_follows_the_machine() -> None:
-    """A sixteenth of the machine, never under 256 MB (DuckDB needs room to spill) nor over 1 GB."""
-    assert [default_duckdb_memory_mb(mb) for mb in (2048, 8192, 12288, 24576, 262144)] == [256, 512, 768, 1024, 1024]
-    assert load_settings({}).duckdb_memory_mb == default_duckdb_memory_mb(machine_memory_mb())
+    """A night's budget is a sixteenth of the machine (1-4 GB); dbt's DuckDB gets it less the orchestrator and
+    dbt's Python, the files read at once less the orchestrator and two file workers (never under 256 MB)."""
+    machines = (2048, 8192, 12288, 24576, 262144)
+    assert [default_memory_budget_mb(mb) for mb in machines] == [1024, 1024, 1024, 1536, 4096]
+    assert [default_duckdb_memory_mb(default_memory_budget_mb(mb)) for mb in machines] == [384, 384, 384, 896, 3456]
+    assert [default_ingest_memory_mb(default_memory_budget_mb(mb)) for mb in machines] == [256, 256, 256, 640, 3200]
+    assert load_settings({}).duckdb_memory_mb == default_duckdb_memory_mb(default_memory_budget_mb(machine_memory_mb()))
+    smaller = load_settings({"SALESTIER_MEMORY_MB": "1200"})
+    assert (smaller.memory_budget_mb, smaller.duckdb_memory_mb, smaller.ingest_memory_mb) == (1200, 560, 304)
     assert 0 < machine_memory_mb() <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
