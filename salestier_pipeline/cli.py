@@ -318,6 +318,8 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     prepare_dagster_home(settings)
     for i, as_of in enumerate(dates, 1):
         print(f"backfill {i}/{len(dates)}: {as_of}")
+        if args.full_refresh:  # each date rebuilt from every raw batch, as `run --full-refresh` does
+            forget_current_state(settings)
         if not _execute(settings, as_of):
             err(f"backfill stopped at {as_of}; dates after it were not run", settings.secrets)
             return 1
@@ -437,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="end", required=True, help="last as-of date, YYYY-MM-DD (inclusive)")
     backfill.add_argument("--export-dates-only", action="store_true",
                           help="only dates that have an export batch in the landing zone")
+    backfill.add_argument("--full-refresh", action="store_true",
+                          help="rebuild the current-state tables from every raw batch for each date")
     backfill.set_defaults(func=cmd_backfill)
     status = sub.add_parser("status", help="last runs (failed steps and checks) and what is published")
     status.add_argument("--limit", type=int, default=5, help="how many runs to show")
