@@ -139,11 +139,11 @@ def _merge(parts: list[tuple[CheckOutcome, dict[str, Any]]]) -> CheckOutcome:
     unexpected = sum(o.unexpected_count or 0 for o, _ in parts)
     counted = sum((r.get("element_count") or 0) - (r.get("missing_count") or 0) for _, r in parts)
     failing: list[tuple[tuple[str, int], Any, Any]] = []
-    for _, r in parts:
-        values = list(r.get("partial_unexpected_list") or [])
-        where = list(r.get("partial_unexpected_index_list") or [])
-        for value, entry in zip(values, where + [None] * (len(values) - len(where)), strict=False):
-            key = (str(entry.get("source_file")), int(entry.get("source_line"))) if isinstance(entry, dict) else ("", 0)
+    for _, r in parts:  # GX pairs each sampled value with its row's index entry (file, line) when it has them
+        where = r.get("partial_unexpected_index_list") or []
+        for i, value in enumerate(r.get("partial_unexpected_list") or []):
+            entry = where[i] if i < len(where) and isinstance(where[i], dict) else None
+            key = (str(entry.get("source_file")), int(entry.get("source_line"))) if entry else ("", 0)
             failing.append((key, value, entry))
     failing.sort(key=lambda item: item[0])
     first_failing = failing[:SAMPLE_SIZE]
