@@ -22,24 +22,42 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salestier_pipeline.ingest import regex_columns as rx
+from salestier_pipeline.ingest.regex_columns import Pattern
+
 SYMBOLS = {
     "US$": "USD", "HK$": "HKD", "S$": "SGD", "R$": "BRL", "NT$": "TWD", "C$": "CAD", "A$": "AUD",
     "CN¥": "CNY", "RMB": "CNY", "¥": "CNY", "$": "USD", "€": "EUR", "£": "GBP", "元": "CNY",
 }
 UNITS = {"万元": 1e4, "亿元": 1e8, "万": 1e4, "亿": 1e8, "k": 1e3, "K": 1e3, "M": 1e6, "元": 1.0}
-_GROUP = "[,.' \u00a0\u202f]"
 _SYMBOL = "|".join(re.escape(s) for s in sorted(SYMBOLS, key=len, reverse=True) if s != "元")
 _UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
-GRAMMAR = re.compile(
-    rf"^(?P<pre>{_SYMBOL}|[A-Z]{{3}})?\s?(?P<open>\()?(?P<sign>[-+])?(?P<sym>{_SYMBOL})?\s?"
-    rf"(?P<num>\d(?:[\d,.' \u00a0\u202f]*\d)?|[.,]\d+)(?P<exp>[eE][-+]?\d{{1,3}})?(?P<close>\))?"
-    rf"\s?(?P<post>{_UNIT}|[A-Z]{{3}})?$"
+_NBSP = "\u00a0\u202f"  # no-break and narrow no-break space, as characters (pyarrow takes no \\u escapes)
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+# templates of regex_columns.Pattern: {d} digits, {s} whitespace (Python's meaning in both spellings)
+GRAMMAR = Pattern.of(
+    rf"^(?P<pre>{_braces(_SYMBOL)}|[A-Z]{{{{3}}}})?[{{s}}]?(?P<open>\()?(?P<sign>[-+])?(?P<sym>{_braces(_SYMBOL)})?"
+    rf"[{{s}}]?(?P<num>[{{d}}](?:[{{d}},.' {_NBSP}]*[{{d}}])?|[.,][{{d}}]+)(?P<exp>[eE][-+]?[{{d}}]{{{{1,3}}}})?"
+    rf"(?P<close>\))?[{{s}}]?(?P<post>{_braces(_UNIT)}|[A-Z]{{{{3}}}})?$"
 )
-_PLAIN = {".": re.compile(r"^\d*(?:\.\d+)?$"), ",": re.compile(r"^\d*(?:,\d+)?$")}
-_GROUPED = {
-    sep: re.compile(rf"^\d{{1,3}}(?P<g>[{groups}])\d{{3}}(?:(?P=g)\d{{3}})*(?:{re.escape(sep)}\d+)?$")
-    for sep, groups in ((".", ",' \u00a0\u202f"), (",", ".' \u00a0\u202f"))
-}
+_PLAIN = {".": Pattern.of(r"^[{d}]*(?:\.[{d}]+)?$"), ",": Pattern.of(r"^[{d}]*(?:,[{d}]+)?$")}
+
+
+def _grouped(decimal: str, groups: str) -> Pattern:
+    """1-3 digits, then groups of 3 digits all split by the same one of `groups`, then an optional decimal
+    part: one alternative per group character (RE2 has no backreference)."""
+    runs = "|".join(rf"[{{d}}]{{{{1,3}}}}(?:[{g}][{{d}}]{{{{3}}}})+" for g in groups)
+    return Pattern.of(rf"^(?:{runs})(?:[{decimal}][{{d}}]+)?$")
+
+
+_GROUPED = {".": _grouped(".", ",' " + _NBSP), ",": _grouped(",", ".' " + _NBSP)}
+_EXPONENT_NUMBER = Pattern.of(r"[{d}]+(?:[.,][{d}]+)?")
+_PERCENT = Pattern.of(r"[{s}]?%$")
 
 
 @dataclass(frozen=True)
@@ -53,9 +71,7 @@ class AmountParse:
 
 
 def _valid(num: pd.Series, decimal: str) -> pd.Series:
-    plain = num.str.fullmatch(_PLAIN[decimal].pattern)
-    grouped = num.str.fullmatch(_GROUPED[decimal].pattern)
-    return (plain.fillna(False) | grouped.fillna(False)).astype(bool)
+    return rx.fullmatch(num, _PLAIN[decimal]) | rx.fullmatch(num, _GROUPED[decimal])
 
 
 def settle_decimal(num: pd.Series) -> str:
@@ -78,8 +94,8 @@ def parse_amounts(text: pd.Series, decimal: str | None = None, currency_allowed:
     index = text.index
     cells = text
     if percent_allowed:
-        cells = cells.str.replace(r"\s?%$", "", regex=True)
-    parts = cells.str.extract(GRAMMAR)
+        cells = rx.replace(cells, _PERCENT, "")
+    parts = rx.extract(cells, GRAMMAR)
     present = text.notna()
     matched = parts["num"].notna()
     error = pd.Series(pd.NA, index=index, dtype="string")
@@ -104,7 +120,7 @@ def parse_amounts(text: pd.Series, decimal: str | None = None, currency_allowed:
     decimal = decimal or settle_decimal(num.where(matched & error.isna()).dropna())
     shape_ok = _valid(num.fillna(""), decimal) & matched
     has_exp = parts["exp"].notna()
-    exp_ok = ~has_exp | num.str.fullmatch(r"\d+(?:[.,]\d+)?").fillna(False).astype(bool)
+    exp_ok = ~has_exp | rx.fullmatch(num, _EXPONENT_NUMBER)
     error = error.mask(matched & error.isna() & ~(shape_ok & exp_ok),
                        f"digits not in the column's number format (decimal '{decimal}')")
     values = _to_float(num.fillna(""), decimal)

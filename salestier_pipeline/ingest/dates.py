@@ -14,7 +14,9 @@ import re
 
 import pandas as pd
 
+from salestier_pipeline.ingest import regex_columns as rx
 from salestier_pipeline.ingest.duck import cursor
+from salestier_pipeline.ingest.regex_columns import Pattern
 
 SAMPLE = 2000
 PROBE = 64  # cells every family is tried on before the sample is scored (see _shortlist)
@@ -85,11 +87,15 @@ def strptime_column(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     return values.mask(values.dt.year < 1000)  # %Y reads '26' as year 26: a 2-digit year is never that
 
 
+# a Z or UTC offset after the last digit (kept: the digit; no lookbehind, so pyarrow can run it)
+_ZONE_SUFFIX = Pattern.of(r"([{d}])(?:Z|[+-][{d}]{{2}}:?[{d}]{{2}})$")
+
+
 def parse_family(text: pd.Series, family: str) -> pd.Series:
     if family == "ISO8601":
         iso = text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False).astype(bool))
         # the wall-clock time the export shows is kept, like every other time: a Z or offset is dropped
-        iso = iso.str.replace(r"(?<=\d)(Z|[+-]\d{2}:?\d{2})$", "", regex=True)
+        iso = rx.replace(iso, _ZONE_SUFFIX, r"\1")
         return pd.to_datetime(iso, format="ISO8601", errors="coerce").astype("datetime64[us]")
     if family == "epoch_ms":
         digits = text.where(text.str.fullmatch(r"\d{12,13}").fillna(False).astype(bool))
