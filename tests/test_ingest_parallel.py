@@ -10,7 +10,14 @@ import pytest
 from salestier_pipeline.demo.generate import generate_demo
 from salestier_pipeline.ingest import run as ingest_run
 from salestier_pipeline.ingest.manifest import build_manifest
-from salestier_pipeline.ingest.run import admit, ingest_modules, memory_estimate, module_error, pending_bytes
+from salestier_pipeline.ingest.run import (
+    admit,
+    helper_may_start,
+    ingest_modules,
+    memory_estimate,
+    module_error,
+    pending_bytes,
+)
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.quality import gx_worker
 from salestier_pipeline.schema import ALL_MODULES
@@ -65,6 +72,8 @@ def test_a_pool_of_workers_writes_the_same_raw_rows(landing: Path, tmp_path: Pat
 class Recorder:
     """Stands for the GX worker: records when the pool stops and starts it."""
 
+    MEMORY_MB = 300
+
     def __init__(self) -> None:
         self.events: list[str] = []
 
@@ -117,6 +126,18 @@ def test_a_failed_file_is_reported_per_module_without_stopping_the_others(tmp_pa
     assert error is not None and "1 file(s) of module 'opportunities' failed" in str(error)
     assert "zoho/2026-11-20/Deals.csv" in str(error)
     assert module_error("accounts", results["accounts"]) is None
+
+
+def test_the_stopped_helper_starts_once_it_fits_beside_every_file_still_to_read() -> None:
+    """It needs room beside the files running now and beside the largest file still waiting; with nothing
+    left to hand out it always starts."""
+    estimates = {0: 900, 1: 500, 2: 300, 3: 200}
+    assert not helper_may_start([1, 2, 3], estimates, {0}, budget=1000, helper_bytes=300)  # 900 runs
+    assert helper_may_start([2, 3], estimates, set(), budget=1000, helper_bytes=300)  # 300 + 300 fits
+    assert not helper_may_start([1, 2, 3], estimates, set(), budget=1000, helper_bytes=600)  # 500 + 600 > 1000
+    assert helper_may_start([2, 3], estimates, {1}, budget=1000, helper_bytes=300)  # 500 + 300, 300 + 300
+    assert not helper_may_start([2, 3], estimates, {1, 3}, budget=1000, helper_bytes=400)  # 700 + 400 > 1000
+    assert helper_may_start([], estimates, {0}, budget=10, helper_bytes=300)  # the last file is handed out
 
 
 def test_files_read_at_once_stay_within_the_memory_budget(tmp_path: Path) -> None:

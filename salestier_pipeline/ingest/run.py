@@ -266,11 +266,25 @@ def admit(waiting: list[int], estimates: dict[int, int], running: set[int], slot
 
 
 class Helper(Protocol):
-    """A process that may wait while files are read (the GX worker): stopped to make room, started again."""
+    """A process that may wait while files are read (the GX worker): stopped to make room, started again.
+    MEMORY_MB is what it holds once started, before it is given work."""
+
+    MEMORY_MB: int
 
     def start(self) -> object: ...
 
     def stop(self) -> None: ...
+
+
+def helper_may_start(waiting: list[int], estimates: dict[int, int], running: set[int], budget: int,
+                     helper_bytes: int) -> bool:
+    """A stopped helper starts again once it fits beside what runs now and every file still waiting fits
+    beside it: from then on the files share budget - helper_bytes (100x first night: the GX worker loads
+    while the small files are read, instead of after the last one was handed out)."""
+    if not waiting:
+        return True
+    used = sum(estimates[i] for i in running)
+    return used + helper_bytes <= budget and max(estimates[i] for i in waiting) + helper_bytes <= budget
 
 
 def ingest_files(files: list[ClassifiedFile], profiles: dict[str, Profile], raw: Path, max_share: float,
@@ -281,7 +295,8 @@ def ingest_files(files: list[ClassifiedFile], profiles: dict[str, Profile], raw:
     so the order the workers finish in changes nothing. With `memory_mb`, files read at once together stay
     within it (memory_estimate): the two largest 100x files do not meet in memory (≈ 850 MB each). When
     the files would not fit in it all at once, `helper` is stopped while they are read and started again
-    once the last one is handed out (100x first night: the GX worker waited with ≈ 290 MB beside them)."""
+    as soon as it fits beside the files still to read (helper_may_start), at the latest once the last one is
+    handed out (100x first night: the GX worker would hold ≈ 290 MB beside the largest files)."""
     tasks = [(f, profiles[f.source], raw, max_share, limits) for f in files]
     if workers < 2 or len(files) < 2 or pending_bytes(files, profiles, raw, limits) < PARALLEL_MIN_BYTES:
         return [_ingest_task(t) for t in tasks]
@@ -299,7 +314,9 @@ def ingest_files(files: list[ClassifiedFile], profiles: dict[str, Profile], raw:
             for i in admit(waiting, estimates, set(running.values()), workers, budget):
                 waiting.remove(i)
                 running[pool.submit(_ingest_task, tasks[i])] = i
-            if paused is not None and not waiting:
+            if paused is not None and helper_may_start(waiting, estimates, set(running.values()), budget,
+                                                       paused.MEMORY_MB * 1024 * 1024):
+                budget -= paused.MEMORY_MB * 1024 * 1024
                 paused.start()  # its start-up overlaps the files still being read
                 paused = None
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

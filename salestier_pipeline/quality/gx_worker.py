@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from salestier_pipeline.quality.gx_adapter import CheckOutcome
 
+# what the worker holds once GX is imported and its context built, before any validation (100x: 290 MB)
+MEMORY_MB = 300
+
 _pool: ProcessPoolExecutor | None = None
 _lock = Lock()
 
