@@ -91,8 +91,16 @@ def resolve_as_of(settings: Settings, explicit: str | None) -> str | None:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from salestier_pipeline.demo.generate import generate_demo
 
+    try:
+        as_of = date.fromisoformat(args.as_of)
+    except ValueError:
+        err(f"--as-of {args.as_of!r} is not a date: expected YYYY-MM-DD")
+        return 2
+    if not args.scale > 0:  # also NaN
+        err(f"--scale {args.scale} must be a positive number (1 is the default demo, 0.04 about 20 accounts)")
+        return 2
     landing = Path(args.landing).resolve() if args.landing else settings.landing
-    summary = generate_demo(landing, seed=args.seed, scale=args.scale, as_of=date.fromisoformat(args.as_of))
+    summary = generate_demo(landing, seed=args.seed, scale=args.scale, as_of=as_of)
     print(f"demo exports written to {landing}")
     for key, value in summary.items():
         print(f"  {key}: {value}")

@@ -93,3 +93,15 @@ def test_status_shows_the_published_as_of(tmp_path: Path) -> None:
     result = run_salestier(tmp_path, "status")
     assert result.returncode == 0, result.stderr
     assert "customer_tier_list latest as-of: 2026-11-27" in result.stdout
+
+
+@pytest.mark.parametrize("args", [("--as-of", "notadate"), ("--as-of", "2026-13-01"), ("--scale", "-1"),
+                                  ("--scale", "nan")])
+def test_demo_rejects_bad_arguments_in_one_line_with_exit_2(tmp_path: Path, args: tuple[str, str]) -> None:
+    """Bad input is a usage error (exit 2, one line naming the option and the value), and nothing is written."""
+    result = run_salestier(tmp_path, "demo", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and args[0] in lines[0] and args[1] in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "landing").exists()
