@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 
 QUERY = """
 {
-  workspaceOrError { ... on Workspace { locationEntries { loadStatus locationOrLoadError {
+  workspaceOrError { ... on Workspace { locationEntries { name loadStatus locationOrLoadError {
     ... on RepositoryLocation { repositories {
       schedules { name scheduleState { status } }
       sensors { name sensorState { status } }
@@ -67,6 +67,7 @@ def test_webserver_and_daemon_run_the_schedule_and_sensor(tmp_path: Path, dbt_ma
     try:
         data = _wait_until_loaded_and_healthy(port, deadline=time.monotonic() + 420)
         [entry] = data["workspaceOrError"]["locationEntries"]
+        assert entry["name"] == "salestier"  # workspace.yaml names it; not the module's path
         location = entry["locationOrLoadError"] or {}
         assert "repositories" in location, (
             f"the code location did not load: {location.get('message')}\n" + _tails(tmp_path))
