@@ -22,6 +22,10 @@ as_of_partitions = dg.DailyPartitionsDefinition(
     end_offset=1,  # today's export is a valid as-of date for tonight's run
 )
 
+# every partitioned asset of the nightly job runs one as-of date per run: the history tables are written
+# date by date, and one policy for all keeps Dagster from warning about mixed policies on every run
+ONE_DATE_PER_RUN = dg.BackfillPolicy.multi_run(1)
+
 
 def is_as_of(value: str) -> bool:
     """A partition key: a real YYYY-MM-DD date from SALESTIER_PARTITION_START to today (partitions' time zone)."""

@@ -78,3 +78,24 @@ def test_loading_the_definitions_imports_neither_dbt_core_nor_great_expectations
     loaded = done.stdout.strip().splitlines()[-1]
     assert "'dbt.version'" not in loaded and "great_expectations" not in loaded, loaded
     assert Path(dbt_executable()).is_file()  # and yet the dbt CLI is there to run
+
+
+def test_the_nightly_job_has_one_backfill_policy(dbt_manifest: Path) -> None:
+    """Every partitioned asset runs one as-of date per run, so resolving the job warns about nothing
+    (mixed policies printed a 'varying BackfillPolicies' warning on every run)."""
+    import warnings
+
+    import dagster as dg
+
+    from salestier_pipeline.definitions import defs
+    from salestier_pipeline.partitions import ONE_DATE_PER_RUN
+
+    graph = defs.resolve_asset_graph()
+    policies = {graph.get(key).backfill_policy for key in graph.get_all_asset_keys()
+                if graph.get(key).is_materializable and graph.get(key).partitions_def is not None}
+    assert policies == {ONE_DATE_PER_RUN}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        job = defs.resolve_job_def("salestier_nightly")
+        assert isinstance(job, dg.JobDefinition)
+    assert not [w for w in caught if "BackfillPolicies" in str(w.message)]

@@ -34,7 +34,7 @@ from salestier_pipeline.dbt_command import (
     seeds_fingerprint,
     seeds_loaded,
 )
-from salestier_pipeline.partitions import as_of_partitions
+from salestier_pipeline.partitions import ONE_DATE_PER_RUN, as_of_partitions
 from salestier_pipeline.resources import SalesTierResource
 from salestier_pipeline.settings import DBT_PROJECT_DIR, Settings, scoped_env
 from salestier_pipeline.state_mark import forget_state, mark_state, state_code_fingerprint, state_since
@@ -178,7 +178,7 @@ translator = SalesTierDbtTranslator(
     dagster_dbt_translator=translator,
     partitions_def=as_of_partitions,
     pool=WAREHOUSE_POOL,
-    backfill_policy=dg.BackfillPolicy.multi_run(1),  # one as-of date per dbt invocation
+    backfill_policy=ONE_DATE_PER_RUN,  # one as-of date per dbt invocation
 )
 def salestier_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, salestier: SalesTierResource):
     settings = salestier.settings()

@@ -19,7 +19,7 @@ from salestier_pipeline.ingest.run import (
     write_file_results,
     write_profile_maps,
 )
-from salestier_pipeline.partitions import as_of_partitions
+from salestier_pipeline.partitions import ONE_DATE_PER_RUN, as_of_partitions
 from salestier_pipeline.profiles import load_profiles
 from salestier_pipeline.quality import gx_worker
 from salestier_pipeline.quality.gx_adapter import (
@@ -47,6 +47,7 @@ def manifest_path(settings: Settings, as_of: str):
     key=["raw", "landing_manifest"],
     group_name=INGEST_GROUP,
     partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     kinds={"python"},
     description="Every landing file of batches <= the as-of date, recognised by its header row.",
 )
@@ -97,6 +98,7 @@ RAW_KEYS = {module: dg.AssetKey(["raw", module]) for module in ALL_MODULES}
            for module, key in RAW_KEYS.items()],
     check_specs=[spec for module, key in RAW_KEYS.items() for spec in check_specs("raw", module, key)],
     partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     can_subset=True,
 )
 def ingest_raw(context: dg.AssetExecutionContext, salestier: SalesTierResource):
@@ -192,6 +194,7 @@ def raw_outcomes(settings: Settings, modules: list[str], as_of: str, run_id: str
                      kinds={"parquet"}),
     ],
     partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     name="ingest_summary",
 )
 def ingest_summary(context: dg.AssetExecutionContext, salestier: SalesTierResource):

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 
 from salestier_pipeline.assets.dbt import WAREHOUSE_POOL
-from salestier_pipeline.partitions import as_of_partitions, published_freshness
+from salestier_pipeline.partitions import ONE_DATE_PER_RUN, as_of_partitions, published_freshness
 from salestier_pipeline.publish.postgres import publish_configured
 from salestier_pipeline.publish.read import latest_as_of, select_rows
 from salestier_pipeline.publish.serving import build_candidate, discard, swap_candidate
@@ -36,6 +36,7 @@ SERVING_CHECKS = [
     key=SERVING_KEY,
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     freshness_policy=published_freshness,
     deps=[dg.AssetKey([t]) for t in PUBLISHED_TABLES],
     pool=WAREHOUSE_POOL,
@@ -86,6 +87,7 @@ def serving_database(context: dg.AssetExecutionContext, salestier: SalesTierReso
     key=["exports", "tier_lists"],
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     freshness_policy=published_freshness,
     deps=[serving_database],
     kinds={"csv", "excel"},
@@ -112,6 +114,7 @@ def tier_lists(context: dg.AssetExecutionContext, salestier: SalesTierResource) 
     key=["reports", "html_report"],
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     freshness_policy=published_freshness,
     deps=[serving_database],
     kinds={"html"},
@@ -134,6 +137,7 @@ def html_report(context: dg.AssetExecutionContext, salestier: SalesTierResource)
     key=["serving", "postgres"],
     group_name=PUBLISH_GROUP,
     partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     freshness_policy=published_freshness,
     deps=[serving_database],
     kinds={"postgres"},
