@@ -99,3 +99,9 @@ def test_the_nightly_job_has_one_backfill_policy(dbt_manifest: Path) -> None:
         job = defs.resolve_job_def("salestier_nightly")
         assert isinstance(job, dg.JobDefinition)
     assert not [w for w in caught if "BackfillPolicies" in str(w.message)]
+    # a fresh process, as `salestier run` and the UI's code server load them: no notice about the policy
+    probe = ("import salestier_pipeline.definitions as d; d.defs.resolve_job_def('salestier_nightly')")
+    done = subprocess.run([sys.executable, "-W", "always", "-c", probe], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "backfill_policy" not in done.stderr and "BackfillPolicies" not in done.stderr, done.stderr[-2000:]
