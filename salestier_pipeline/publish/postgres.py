@@ -140,12 +140,10 @@ def ensure_table(pg: psycopg.Connection, schema: str, table: str, columns: list[
 
 def export_csv(duck: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]], path: Path) -> None:
     """DuckDB writes the CSV (NULL unquoted-empty, '' quoted), which COPY ... (FORMAT csv) reads exactly."""
-    select = ", ".join(select_expr(c, t) for c, t in columns)
-    # COPY cannot bind its target. Safe: `path` is a temp dir plus a PUBLISHED_TABLES name (no data, no user
-    # input), `table` is that constant, and the columns are quoted identifiers from the serving file's schema.
-    target = str(path).replace("'", "''")
-    duck.execute(f'COPY (SELECT {select} FROM "{table}" ORDER BY ALL) '  # noqa: S608 - see above
-                 f"TO '{target}' (FORMAT csv, HEADER false)")
+    # relational API: the path is a value, never SQL text; the expressions only quote the serving file's
+    # own column names (select_expr)
+    rows = duck.table(table).sort(*(duckdb.ColumnExpression(c) for c, _ in columns))
+    rows.select(*(select_expr(c, t) for c, t in columns)).write_csv(str(path), header=False)
 
 
 def copy_csv(pg: psycopg.Connection, schema: str, table: str, columns: list[tuple[str, str]], path: Path) -> int:

@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 
 from salestier_pipeline.publish.tables import CONTRACT, HISTORICAL, MARTS_SCHEMA, PUBLISHED_TABLES
-from salestier_pipeline.quality.fingerprint import quote_identifier
 
 # Readable by DuckDB >= 1.2, which current BI drivers (JDBC / ODBC / Python) ship; a literal: no SQL is built.
 ATTACH_SERVING = "ATTACH ? AS serving (STORAGE_VERSION 'v1.2.0')"
@@ -30,11 +29,10 @@ def build_serving_file(warehouse: Path, target: Path, tables: tuple[str, ...] = 
         con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse)])
         con.execute(ATTACH_SERVING, [str(target)])
         for table in tables:
-            name = quote_identifier(table)  # published table names are the contract's, quoted
-            # the contract's columns in the contract's order, whatever order an upgraded history table holds
-            columns = ", ".join(quote_identifier(c) for c in CONTRACT[table])
-            con.execute(f"CREATE TABLE serving.main.{name} AS "  # noqa: S608 - identifiers only
-                        f"SELECT {columns} FROM wh.{MARTS_SCHEMA}.{name} ORDER BY ALL")
+            # the contract's columns in the contract's order, whatever order an upgraded history table holds;
+            # relational API: table and column names are identifiers, no SQL text is built
+            columns = [duckdb.ColumnExpression(c) for c in CONTRACT[table]]
+            con.table(f"wh.{MARTS_SCHEMA}.{table}").select(*columns).sort(*columns).create(f"serving.main.{table}")
         con.execute("DETACH serving")
     finally:
         con.close()
@@ -48,13 +46,12 @@ def write_parquet_dir(serving_file: Path, target_dir: Path, tables: tuple[str, .
     con = duckdb.connect(str(serving_file), read_only=True)
     try:
         for table in tables:
-            select = f"SELECT * FROM {quote_identifier(table)} ORDER BY ALL"  # noqa: S608 - an identifier only
+            relation = con.table(table)
+            rows = relation.sort(*(duckdb.ColumnExpression(c) for c in relation.columns))  # ORDER BY ALL
             if table in HISTORICAL:
-                con.execute(f"COPY ({select}) TO ? (FORMAT parquet, PARTITION_BY (as_of_date), "  # noqa: S608 - select: an identifier
-                            "FILENAME_PATTERN 'data_{i}')", [str(target_dir / table)])
+                rows.write_parquet(str(target_dir / table), partition_by=["as_of_date"], filename_pattern="data_{i}")
             else:
-                con.execute(f"COPY ({select}) TO ? (FORMAT parquet)",  # noqa: S608 - select: an identifier
-                            [str(target_dir / f"{table}.parquet")])
+                rows.write_parquet(str(target_dir / f"{table}.parquet"))
     finally:
         con.close()
 
